@@ -1,0 +1,2 @@
+export * from './admission.js';
+export { MemoryAdmission } from './admission-memory.js';

@@ -1,0 +1,65 @@
+/**
+ * Decoding of client commands: JSON text in, a typed command or a problem out.
+ * Never throws; every failure names the problem the session must answer with.
+ */
+import { isValidChannel } from './channels.js';
+import { MAX_COMMAND_ID_LENGTH, type Command } from './frames.js';
+import { Problem, type ProblemDefinition } from './problems.js';
+import { isValidSeq } from './seq.js';
+
+export type DecodeResult =
+  | { ok: true; command: Command }
+  | { ok: false; problem: ProblemDefinition; message: string; replyTo?: string; channel?: string };
+
+function fail(problem: ProblemDefinition, message: string, replyTo?: string, channel?: string): DecodeResult {
+  return { ok: false, problem, message, replyTo, channel };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function decodeCommand(text: string): DecodeResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail(Problem.invalidMessage, 'Message is not valid JSON');
+  }
+  if (!isPlainObject(parsed)) return fail(Problem.invalidMessage, 'Message must be a JSON object');
+
+  const id = parsed.id;
+  if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_COMMAND_ID_LENGTH)) {
+    return fail(Problem.invalidMessage, `"id" must be a non-empty string of at most ${MAX_COMMAND_ID_LENGTH} characters`);
+  }
+  const replyTo = id;
+  const type = parsed.type;
+  if (typeof type !== 'string') return fail(Problem.invalidMessage, '"type" must be a string', replyTo);
+
+  switch (type) {
+    case 'ping':
+      return { ok: true, command: replyTo === undefined ? { type } : { type, id: replyTo } };
+    case 'subscribe':
+    case 'unsubscribe': {
+      const data = parsed.data;
+      if (!isPlainObject(data)) return fail(Problem.invalidMessage, `"data" must be an object with a "channel"`, replyTo);
+      const channel = data.channel;
+      if (typeof channel !== 'string') return fail(Problem.invalidMessage, '"data.channel" must be a string', replyTo);
+      if (!isValidChannel(channel)) {
+        return fail(Problem.invalidChannel, `Invalid channel name "${truncate(channel)}"`, replyTo);
+      }
+      if (type === 'unsubscribe') return { ok: true, command: { type, id: replyTo, data: { channel } } };
+      const since = data.since;
+      if (since !== undefined && !isValidSeq(since)) {
+        return fail(Problem.invalidMessage, '"data.since" must be a seq received from this server', replyTo, channel);
+      }
+      return { ok: true, command: { type, id: replyTo, data: since === undefined ? { channel } : { channel, since } } };
+    }
+    default:
+      return fail(Problem.unknownType, `Unknown command type "${truncate(type)}"`, replyTo);
+  }
+}
+
+function truncate(value: string): string {
+  return value.length > 64 ? `${value.slice(0, 64)}...` : value;
+}

@@ -1,0 +1,76 @@
+/**
+ * Every environment variable Herald reads, in one table. The services read their
+ * settings only through `loadConfig`, the operator guide's table is generated from
+ * this, and a test checks that the Helm chart has a value for each entry.
+ */
+import { boolean, duration, integer, limit, list, oneOf, port, size, text } from './config-kinds.js';
+
+const BOTH = ['edge', 'ingest'] as const;
+const EDGE = ['edge'] as const;
+const INGEST = ['ingest'] as const;
+
+export const CONFIG_SCHEMA = {
+  // Process
+  NODE_ID: text({ services: BOTH, description: 'Node name in logs, metrics and the `connected` frame. Default: hostname plus a random suffix.', pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: '1 to 64 letters, digits, ".", "_" or "-"' }),
+  LOG_LEVEL: oneOf({ services: BOTH, description: 'pino log level.', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  HOST: text({ services: BOTH, description: 'Address the HTTP servers listen on.', default: '0.0.0.0' }),
+  PORT: port({ services: EDGE, description: 'Edge port: `/v1/ws`, health and metrics. In `herald start`, every route.', default: 8080 }),
+  INGEST_PORT: port({ services: INGEST, description: 'Ingest port: `/v1/events`, health and metrics.', default: 8081 }),
+
+  // Authentication
+  JWT_SECRET: text({ services: BOTH, description: 'HMAC secret for HS256/HS384/HS512 tokens. `herald start` generates one when unset.', secret: true }),
+  JWT_PUBLIC_KEY: text({ services: BOTH, description: 'PEM public key for RS*/ES*/PS* tokens (instead of JWT_SECRET).', secret: true }),
+  JWT_ALGORITHMS: list({ services: BOTH, description: 'Allowed JWT algorithms. Default: HS256 with JWT_SECRET, RS256 and ES256 with JWT_PUBLIC_KEY. `none` is never allowed.', item: /^(HS256|HS384|HS512|RS256|RS384|RS512|ES256|ES384|ES512|PS256|PS384|PS512)$/, expected: 'a comma-separated list of HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384, PS512' }),
+  JWT_ISSUER: text({ services: BOTH, description: 'Required `iss` claim, when set.' }),
+  JWT_AUDIENCE: text({ services: BOTH, description: 'Required `aud` claim, when set.' }),
+  INGEST_API_KEYS: list({ services: INGEST, description: 'Static bearer keys accepted by the ingest API, besides JWTs with scope `events:publish`.', secret: true }),
+
+  // Handshake and limits
+  ALLOWED_ORIGINS: list({ services: EDGE, description: 'Exact origins allowed to connect, or `*`. Unset: any origin.' }),
+  MAX_CONNECTIONS: limit({ services: EDGE, description: 'Cluster-wide connection limit.' }),
+  MAX_CONNECTIONS_PER_USER: limit({ services: EDGE, description: 'Connections per token `sub`, cluster-wide.' }),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: integer({ services: EDGE, description: 'Channels one connection may subscribe to.', default: 100, min: 1 }),
+  MAX_COMMANDS_PER_SECOND: integer({ services: EDGE, description: 'Commands per connection per second (token bucket, burst of the same size).', default: 50, min: 1 }),
+  MAX_MESSAGE_SIZE: size({ services: EDGE, description: 'Largest client frame; larger ones close 1009.', default: '64KiB', min: 128 }),
+  MAX_BUFFERED_BYTES: size({ services: EDGE, description: 'Unsent bytes allowed per connection before it is closed 1008 (slow consumer).', default: '1MiB', min: 1024 }),
+
+  // Heartbeats and timeouts
+  WEBSOCKET_PING_INTERVAL: duration({ services: EDGE, description: 'Protocol ping interval.', default: '30s', min: 100 }),
+  WEBSOCKET_READ_TIMEOUT: duration({ services: EDGE, description: 'A connection silent this long (no pong, no frame) is terminated.', default: '60s', min: 100 }),
+  WEBSOCKET_WRITE_TIMEOUT: duration({ services: EDGE, description: 'A connection whose send buffer has not drained for this long is terminated.', default: '10s', min: 100 }),
+  WEBSOCKET_COMPRESSION: boolean({ services: EDGE, description: 'Offer permessage-deflate; each event is compressed once per node, not per connection.', default: false }),
+  WEBSOCKET_COMPRESSION_THRESHOLD: size({ services: EDGE, description: 'Events smaller than this are sent uncompressed.', default: '256', min: 1 }),
+
+  // Shutdown
+  SHUTDOWN_DRAIN_PERIOD: duration({ services: BOTH, description: 'Connections are closed with 1001 spread over this period on SIGTERM.', default: '10s', min: 0 }),
+  SHUTDOWN_TIMEOUT: duration({ services: BOTH, description: 'The process exits before this, whatever remains.', default: '25s', min: 100 }),
+
+  // History
+  HISTORY_SIZE: integer({ services: BOTH, description: 'Events kept per channel for recovery.', default: 1000, min: 1 }),
+  HISTORY_TTL: duration({ services: BOTH, description: 'How long events are kept per channel.', default: '10m', min: 100 }),
+  HISTORY_META_TTL: duration({ services: BOTH, description: 'How long a quiet channel\'s position is remembered after its history expired.', default: '30d', min: 100 }),
+
+  // Ingest
+  IDEMPOTENCY_TTL: duration({ services: INGEST, description: 'Window in which a repeated event id is accepted but not published again.', default: '24h', min: 1_000 }),
+  ROUTES_FILE: text({ services: INGEST, description: 'JSON file of routes (event type pattern to channel templates). Unset: the default payment routes.' }),
+  EVENT_SCHEMAS_DIR: text({ services: INGEST, description: 'Directory of `<event type>.json` JSON Schemas registered besides the built-in payment types.' }),
+  INGEST_STREAM_ENABLED: boolean({ services: INGEST, description: 'Consume the Redis stream `<prefix>:ingest` (needs Redis).', default: true }),
+  INGEST_STREAM_CLAIM_IDLE: duration({ services: INGEST, description: 'Pending stream entries idle this long are claimed from a crashed consumer.', default: '30s', min: 100 }),
+  INGEST_STREAM_BATCH: integer({ services: INGEST, description: 'Stream entries read per XREADGROUP.', default: 100, min: 1, max: 10_000 }),
+
+  // Redis
+  REDIS_URL: text({ services: BOTH, description: 'One Redis: `redis://[:password@]host:port[/db]` or `rediss://`.', pattern: /^rediss?:\/\/.+/, expected: 'a redis:// or rediss:// URL' }),
+  REDIS_CLUSTER_NODES: list({ services: BOTH, description: 'Redis Cluster seed nodes `host:port,...` (sharded pub/sub).', item: /^[^\s:]+:\d{1,5}$/, expected: 'a comma-separated list of host:port' }),
+  REDIS_PASSWORD: text({ services: BOTH, description: 'Password for REDIS_CLUSTER_NODES (for one Redis, put it in REDIS_URL).', secret: true }),
+  REDIS_KEY_PREFIX: text({ services: BOTH, description: 'Prefix of every Redis key and channel Herald uses.', default: 'herald', pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: '1 to 64 letters, digits, ".", "_" or "-"' }),
+
+  // Admission
+  ADMISSION_LEASE_PERIOD: duration({ services: EDGE, description: 'Each edge renews its connection-count lease this often; a dead node\'s count is reclaimed within two periods.', default: '10s', min: 1_000 }),
+  ADMISSION_FALLBACK_PER_NODE: limit({ services: EDGE, description: 'While Redis is unreachable, each edge admits at most this many connections on its own, counted and logged. Default: MAX_CONNECTIONS.' }),
+} as const;
+
+export type ConfigSchema = typeof CONFIG_SCHEMA;
+export type ConfigName = keyof ConfigSchema;
+export type HeraldConfig = {
+  readonly [K in ConfigName]: ConfigSchema[K] extends { absent: infer T } ? T : never;
+};

@@ -1,0 +1,21 @@
+/**
+ * The Prometheus registry of a process, served on /metrics. Hot paths never call
+ * prom-client per event: they bump plain numbers that collect() copies at scrape time.
+ */
+import type { ServerResponse } from 'node:http';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+
+export { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createMetricsRegistry(node: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node });
+  collectDefaultMetrics({ register: registry, prefix: 'herald_process_' });
+  return registry;
+}
+
+export async function serveMetrics(registry: Registry, res: ServerResponse): Promise<void> {
+  const body = await registry.metrics();
+  res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+  res.end(body);
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// `npm start` / `npm run herald -- <command>`: install, build, then run the herald CLI.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { installAndBuild, root } from './pnpm.mjs';
+
+installAndBuild();
+const child = spawn(process.execPath, [join(root, 'services/cli/dist/main.js'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));

@@ -1,0 +1,122 @@
+/**
+ * Edge metrics. Per-delivery counts are plain numbers copied into prom-client at
+ * scrape time: the fan-out loop never calls into prom-client.
+ */
+import { Counter, Gauge, Histogram, type Registry } from '@herald/runtime';
+
+export type DisconnectReason =
+  | 'client'
+  | 'slow-consumer'
+  | 'write-timeout'
+  | 'read-timeout'
+  | 'token-expired'
+  | 'rate-abuse'
+  | 'invalid-streak'
+  | 'binary-frame'
+  | 'drain'
+  | 'admission-refused'
+  | 'internal';
+
+export interface EdgeGaugeSources {
+  connections(): number;
+  subscriptions(): number;
+  channels(): number;
+  brokerUp(): boolean;
+}
+
+export class EdgeMetrics {
+  /** Bumped on the hot path; exported at scrape time. */
+  deliveries = 0;
+  publications = 0;
+  private readonly handshakeRefused: Counter<'reason'>;
+  private readonly admissionRefused: Counter<'reason'>;
+  private readonly disconnects: Counter<'reason'>;
+  private readonly recoveries: Counter<'result'>;
+  private readonly lag: Histogram<'type'>;
+  private readonly gapFills: Counter<'result'>;
+
+  constructor(registry: Registry, sources: EdgeGaugeSources) {
+    const self = this;
+    new Gauge({
+      name: 'herald_edge_connections',
+      help: 'Open WebSocket connections on this node',
+      registers: [registry],
+      collect() {
+        this.set(sources.connections());
+      },
+    });
+    new Gauge({
+      name: 'herald_edge_subscriptions',
+      help: 'Channel subscriptions of the connections on this node',
+      registers: [registry],
+      collect() {
+        this.set(sources.subscriptions());
+      },
+    });
+    new Gauge({
+      name: 'herald_edge_channels',
+      help: 'Channels this node is subscribed to at the broker',
+      registers: [registry],
+      collect() {
+        this.set(sources.channels());
+      },
+    });
+    new Gauge({
+      name: 'herald_edge_broker_up',
+      help: '1 while the broker is connected and every subscription is live',
+      registers: [registry],
+      collect() {
+        this.set(sources.brokerUp() ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'herald_edge_deliveries_total',
+      help: 'Event frames written to connections',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(self.deliveries);
+      },
+    });
+    new Counter({
+      name: 'herald_edge_publications_total',
+      help: 'Events received from the broker for fan-out',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(self.publications);
+      },
+    });
+    this.handshakeRefused = new Counter({ name: 'herald_edge_handshakes_refused_total', help: 'Upgrades refused before the WebSocket opened, by problem', labelNames: ['reason'], registers: [registry] });
+    this.admissionRefused = new Counter({ name: 'herald_edge_admissions_refused_total', help: 'Connections refused by the connection limits, by reason', labelNames: ['reason'], registers: [registry] });
+    this.disconnects = new Counter({ name: 'herald_edge_disconnects_total', help: 'Connections ended, by reason', labelNames: ['reason'], registers: [registry] });
+    this.recoveries = new Counter({ name: 'herald_edge_recoveries_total', help: 'Subscriptions with since, by result', labelNames: ['result'], registers: [registry] });
+    this.gapFills = new Counter({ name: 'herald_edge_gap_fills_total', help: 'Channel gap fills after a broker reconnection, by result', labelNames: ['result'], registers: [registry] });
+    this.lag = new Histogram({
+      name: 'herald_edge_delivery_lag_seconds',
+      help: 'Time from broker publish (seq time) to fan-out on this node, by event type',
+      labelNames: ['type'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  }
+
+  handshakeRefusedInc(reason: string): void {
+    this.handshakeRefused.inc({ reason });
+  }
+  admissionRefusedInc(reason: string): void {
+    this.admissionRefused.inc({ reason });
+  }
+  disconnect(reason: DisconnectReason): void {
+    this.disconnects.inc({ reason });
+  }
+  recovery(result: 'recovered' | 'continuity-lost'): void {
+    this.recoveries.inc({ result });
+  }
+  gapFill(result: 'filled' | 'continuity-lost'): void {
+    this.gapFills.inc({ result });
+  }
+  observeLag(type: string, seconds: number): void {
+    this.lag.observe({ type }, seconds);
+  }
+}

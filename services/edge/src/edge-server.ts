@@ -1,0 +1,207 @@
+/**
+ * The edge node: accepts WebSocket upgrades on /v1/ws (handshake checks, then
+ * admission), runs sessions, and drains on shutdown. Talks to the cluster only
+ * through a Broker and an Admission; it never knows which engines they are.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Admission } from '@herald/admission';
+import type { Broker } from '@herald/broker';
+import {
+  CloseCode,
+  CloseReason,
+  Problem,
+  SUBPROTOCOL,
+  WEBSOCKET_PATH,
+  encodeConnected,
+  encodeError,
+} from '@herald/protocol';
+import { sendProblem, type Health, type Logger, type Registry } from '@herald/runtime';
+import { TokenVerifier, type Identity } from './auth.js';
+import type { EdgeContext } from './context.js';
+import { spreadOver } from './drain.js';
+import { EdgeMetrics } from './edge-metrics.js';
+import { checkHandshake } from './handshake.js';
+import { Hub } from './hub.js';
+import type { EdgeOptions } from './options.js';
+import { Outbox } from './outbox.js';
+import { Session } from './session.js';
+import { Sweeper } from './sweeper.js';
+import { rejectUpgrade } from './upgrade-reject.js';
+
+export interface EdgeDependencies {
+  options: EdgeOptions;
+  broker: Broker;
+  admission: Admission;
+  logger: Logger;
+  registry: Registry;
+  health: Health;
+}
+
+/** How long closing clients get to answer the close handshake before being cut. */
+const CLOSE_GRACE_MS = 2_000;
+
+export class EdgeServer implements EdgeContext {
+  readonly options: EdgeOptions;
+  readonly broker: Broker;
+  readonly logger: Logger;
+  readonly metrics: EdgeMetrics;
+  readonly outbox: Outbox;
+  readonly hub: Hub;
+  readonly sessions = new Set<Session>();
+  private readonly admission: Admission;
+  private readonly verifier: TokenVerifier;
+  private readonly wss: WebSocketServer;
+  private readonly sweeper: Sweeper;
+  private draining = false;
+  private emptyWaiters: Array<() => void> = [];
+
+  constructor(deps: EdgeDependencies) {
+    this.options = deps.options;
+    this.broker = deps.broker;
+    this.admission = deps.admission;
+    this.logger = deps.logger.child({ service: 'edge' });
+    this.verifier = new TokenVerifier(deps.options.jwt);
+    this.metrics = new EdgeMetrics(deps.registry, {
+      connections: () => this.sessions.size,
+      subscriptions: () => this.hub.subscriptionCount,
+      channels: () => this.hub.channelCount,
+      brokerUp: () => this.broker.state === 'ready' && this.hub.notReadyReason() === undefined,
+    });
+    this.outbox = new Outbox(deps.options.maxBufferedBytes, (session) => this.onSlowConsumer(session));
+    this.hub = new Hub(deps.broker, this.outbox, this.metrics, this.logger);
+    this.sweeper = new Sweeper(this.sessions, this.outbox, deps.options);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: deps.options.maxMessageSize,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    deps.health.addCheck(() => (this.broker.state === 'ready' ? undefined : `broker ${this.broker.state}`));
+    deps.health.addCheck(() => this.hub.notReadyReason());
+    deps.health.addCheck(() => this.admission.degradedReason());
+  }
+
+  async start(): Promise<void> {
+    await this.admission.start();
+    await this.broker.start(this.hub);
+    this.sweeper.start();
+  }
+
+  /** Plain HTTP requests to the WebSocket path; returns false for other paths. */
+  handleRequest(_req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (path !== WEBSOCKET_PATH) return false;
+    sendProblem(res, Problem.upgradeRequired, `${WEBSOCKET_PATH} accepts WebSocket upgrades only`, undefined, { upgrade: 'websocket' });
+    return true;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', ignoreSocketError);
+    if (this.draining) {
+      this.metrics.handshakeRefusedInc('draining');
+      rejectUpgrade(socket, Problem.notReady, 'This node is draining for shutdown; connect to another node');
+      return;
+    }
+    const result = checkHandshake(req, this.options, this.verifier);
+    if (!result.ok) {
+      this.metrics.handshakeRefusedInc(result.problem.type.slice('/problems/'.length));
+      rejectUpgrade(socket, result.problem, result.detail);
+      return;
+    }
+    const identity = result.identity;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.admit(ws, identity));
+  }
+
+  /** The upgrade is done: count the connection cluster-wide, or refuse it with 1013. */
+  private admit(ws: WebSocket, identity: Identity): void {
+    ws.pause(); // commands sent before the decision wait in the socket
+    this.admission.acquire(identity.user).then(
+      (decision) => {
+        ws.resume();
+        if (!decision.admitted) {
+          this.metrics.admissionRefusedInc(decision.reason);
+          ws.send(encodeError(Problem.reachMaximumConnections, 'Maximum number of connections reached'));
+          ws.close(CloseCode.TryAgainLater, CloseReason.maxConnections);
+          return;
+        }
+        if (ws.readyState !== ws.OPEN || this.draining) {
+          this.admission.release(identity.user);
+          if (ws.readyState === ws.OPEN) ws.close(CloseCode.GoingAway, CloseReason.draining);
+          return;
+        }
+        const session = new Session(randomUUID(), ws, identity, this);
+        this.sessions.add(session);
+        session.send(
+          encodeConnected(randomUUID(), {
+            connectionId: session.id,
+            node: this.options.nodeId,
+            pingInterval: this.options.pingIntervalMs,
+            readTimeout: this.options.readTimeoutMs,
+          }),
+        );
+      },
+      (error: unknown) => {
+        ws.resume();
+        this.logger.error({ err: error }, 'admission failed');
+        ws.close(CloseCode.InternalError, CloseReason.internal);
+      },
+    );
+  }
+
+  onSessionClosed(session: Session): void {
+    this.sessions.delete(session);
+    for (const subscription of session.subscriptions.values()) this.hub.leave(session, subscription);
+    session.subscriptions.clear();
+    this.admission.release(session.identity.user);
+    this.metrics.disconnect(session.disconnectReason);
+    if (this.sessions.size === 0 && this.emptyWaiters.length > 0) {
+      const waiters = this.emptyWaiters;
+      this.emptyWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private onSlowConsumer(session: Session): void {
+    this.logger.info({ connection: session.id, buffered: session.socket.writableLength }, 'closing slow consumer');
+    session.close(CloseCode.PolicyViolation, CloseReason.slowConsumer, 'slow-consumer');
+  }
+
+  /**
+   * Shutdown, part 1: refuse new upgrades, close every connection with 1001 spread
+   * over `periodMs`, and wait (briefly) for the close handshakes.
+   */
+  async drain(periodMs: number): Promise<void> {
+    this.draining = true;
+    const count = this.sessions.size;
+    this.logger.info({ connections: count, periodMs }, 'draining connections');
+    await spreadOver([...this.sessions], periodMs, (session) => session.close(CloseCode.GoingAway, CloseReason.draining, 'drain'));
+    if (this.sessions.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_GRACE_MS);
+        timer.unref();
+        this.emptyWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    for (const session of [...this.sessions]) session.terminate('drain');
+    this.logger.info({ connections: count }, 'drained');
+  }
+
+  /** Shutdown, part 2: stop timers, release the admission share, leave the broker. */
+  async stop(): Promise<void> {
+    this.draining = true;
+    this.sweeper.stop();
+    for (const session of [...this.sessions]) session.terminate('drain');
+    await this.admission.stop();
+    await this.broker.stop();
+  }
+}
+
+function ignoreSocketError(): void {
+  // A client that resets the connection mid-handshake is not an error of ours.
+}

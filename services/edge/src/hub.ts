@@ -1,0 +1,240 @@
+/**
+ * The hub: channel -> local sessions, and the node's broker subscriptions, one per
+ * channel with local subscribers (ref-counted by sessions). A publication is framed
+ * once and the same bytes are queued for every live session of the channel.
+ *
+ * After a broker disconnection the hub fills each channel's gap from history, from
+ * the last seq it delivered, before live delivery resumes; where history cannot
+ * cover the gap, every session of the channel gets `continuity-lost`.
+ */
+import type { Broker, BrokerListener, Publication } from '@herald/broker';
+import { Problem, compareSeq, encodeError } from '@herald/protocol';
+import type { Logger } from '@herald/runtime';
+import type { EdgeMetrics } from './edge-metrics.js';
+import { frameText } from './frame.js';
+import type { Outbox } from './outbox.js';
+import type { Session } from './session.js';
+import type { Subscription } from './subscription.js';
+
+type ChannelState = 'subscribing' | 'live' | 'stale' | 'filling';
+
+class ChannelEntry {
+  state: ChannelState = 'subscribing';
+  readonly live = new Set<Session>();
+  /** Sessions recovering or waiting; the hub buffers frames in their subscription. */
+  readonly pending = new Map<Session, Subscription>();
+  /** The last seq this node delivered on the channel. */
+  lastSeq: string | undefined = undefined;
+  /** Publications that arrived while the gap was being filled. */
+  fillBuffer: Publication[] = [];
+  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+
+  constructor(readonly name: string) {}
+
+  whenLive(): Promise<void> {
+    if (this.state === 'live') return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  settle(error?: unknown): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) {
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
+  }
+
+  get empty(): boolean {
+    return this.live.size === 0 && this.pending.size === 0;
+  }
+}
+
+/** Delay before retrying a failed gap fill while the broker is up. */
+const FILL_RETRY_MS = 1_000;
+
+export class Hub implements BrokerListener {
+  private readonly channels = new Map<string, ChannelEntry>();
+  /** Session subscriptions on this node. */
+  subscriptionCount = 0;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly outbox: Outbox,
+    private readonly metrics: EdgeMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** Why live delivery is not whole, or undefined when every channel is live. */
+  notReadyReason(): string | undefined {
+    let behind = 0;
+    for (const entry of this.channels.values()) if (entry.state === 'stale' || entry.state === 'filling') behind += 1;
+    return behind === 0 ? undefined : `${behind} channel(s) are re-establishing their subscription`;
+  }
+
+  /**
+   * Registers a session's subscription (buffering from now on) and resolves once the
+   * node's broker subscription to the channel is live.
+   */
+  join(session: Session, subscription: Subscription): Promise<void> {
+    let entry = this.channels.get(subscription.channel);
+    if (!entry) {
+      entry = new ChannelEntry(subscription.channel);
+      this.channels.set(entry.name, entry);
+      this.subscribeAtBroker(entry);
+    }
+    entry.pending.set(session, subscription);
+    this.subscriptionCount += 1;
+    return entry.whenLive();
+  }
+
+  /** The session's own recovery is sent: deliver what was buffered and go live. */
+  activate(session: Session, subscription: Subscription): void {
+    const entry = this.channels.get(subscription.channel);
+    if (!entry || entry.pending.get(session) !== subscription) return;
+    if (entry.state !== 'live') {
+      subscription.activated = true; // goes live when the channel's gap fill ends
+      return;
+    }
+    this.goLive(entry, session, subscription);
+  }
+
+  leave(session: Session, subscription: Subscription): void {
+    const entry = this.channels.get(subscription.channel);
+    if (!entry) return;
+    if (entry.live.delete(session) || entry.pending.delete(session)) this.subscriptionCount -= 1;
+    subscription.live = false;
+    subscription.buffer = null;
+    if (!entry.empty) return;
+    this.channels.delete(entry.name);
+    entry.settle(new Error('unsubscribed'));
+    this.broker.unsubscribe(entry.name).catch((error: unknown) => {
+      this.logger.warn({ err: error, channel: entry.name }, 'broker unsubscribe failed');
+    });
+  }
+
+  // BrokerListener: the hot path.
+  onPublication(channel: string, seq: string, envelope: Buffer): void {
+    const entry = this.channels.get(channel);
+    if (entry === undefined) return;
+    if (entry.state === 'filling') {
+      entry.fillBuffer.push({ seq, envelope });
+      return;
+    }
+    this.deliver(entry, seq, envelope);
+  }
+
+  onDisconnected(): void {
+    for (const entry of this.channels.values()) if (entry.state === 'live' || entry.state === 'filling') entry.state = 'stale';
+  }
+
+  onResubscribed(): void {
+    for (const entry of this.channels.values()) if (entry.state === 'stale') this.fill(entry);
+  }
+
+  private deliver(entry: ChannelEntry, seq: string, envelope: Buffer): void {
+    // The broker is at-most-once and ordered; after a gap fill a live copy may repeat.
+    if (entry.lastSeq !== undefined && compareSeq(seq, entry.lastSeq) <= 0) return;
+    entry.lastSeq = seq;
+    const frame = frameText(envelope);
+    this.metrics.publications += 1;
+    this.observeLag(seq, envelope);
+    for (const session of entry.live) this.outbox.enqueue(session, frame);
+    this.metrics.deliveries += entry.live.size;
+    if (entry.pending.size > 0) {
+      for (const subscription of entry.pending.values()) subscription.buffer?.push(seq, frame);
+    }
+  }
+
+  private goLive(entry: ChannelEntry, session: Session, subscription: Subscription): void {
+    const buffer = subscription.buffer ?? [];
+    const after = subscription.lastSent;
+    for (let i = 0; i < buffer.length; i += 2) {
+      const seq = buffer[i] as string;
+      if (after === undefined || compareSeq(seq, after) > 0) this.outbox.enqueue(session, buffer[i + 1] as Buffer);
+    }
+    subscription.buffer = null;
+    subscription.live = true;
+    subscription.activated = false;
+    entry.pending.delete(session);
+    entry.live.add(session);
+  }
+
+  private subscribeAtBroker(entry: ChannelEntry): void {
+    this.broker.subscribe(entry.name).then(
+      () => {
+        if (this.channels.get(entry.name) !== entry || entry.state !== 'subscribing') return;
+        entry.state = 'live';
+        entry.settle();
+      },
+      (error: unknown) => {
+        this.logger.warn({ err: error, channel: entry.name }, 'broker subscribe failed');
+        if (this.channels.get(entry.name) === entry) this.channels.delete(entry.name);
+        this.subscriptionCount -= entry.pending.size + entry.live.size;
+        entry.settle(error);
+      },
+    );
+  }
+
+  private fill(entry: ChannelEntry): void {
+    entry.state = 'filling';
+    entry.fillBuffer = [];
+    const since = entry.lastSeq;
+    if (since === undefined) {
+      // Nothing was delivered on this node yet: sessions recovered on their own.
+      this.finishFill(entry, []);
+      return;
+    }
+    this.broker.history(entry.name, since).then(
+      (result) => {
+        if (this.channels.get(entry.name) !== entry || entry.state !== 'filling') return;
+        if (result.complete) {
+          this.metrics.gapFill('filled');
+          this.finishFill(entry, result.publications);
+          return;
+        }
+        this.metrics.gapFill('continuity-lost');
+        this.logger.warn({ channel: entry.name, since, reason: result.reason }, 'gap after reconnection not in history');
+        const lost = frameText(
+          encodeError(Problem.continuityLost, `Events of ${entry.name} after ${since} were missed and are no longer available; resync`, undefined, entry.name),
+        );
+        for (const session of entry.live) this.outbox.enqueue(session, lost);
+        for (const [session, subscription] of entry.pending) if (subscription.activated) this.outbox.enqueue(session, lost);
+        this.finishFill(entry, []);
+      },
+      (error: unknown) => {
+        if (this.channels.get(entry.name) !== entry || entry.state !== 'filling') return;
+        this.logger.warn({ err: error, channel: entry.name }, 'gap fill failed; retrying');
+        // What arrived live meanwhile is after lastSeq, so the retried fill reads it again.
+        entry.state = 'stale';
+        setTimeout(() => {
+          if (this.channels.get(entry.name) === entry && entry.state === 'stale' && this.broker.state === 'ready') this.fill(entry);
+        }, FILL_RETRY_MS).unref();
+      },
+    );
+  }
+
+  private finishFill(entry: ChannelEntry, publications: readonly Publication[]): void {
+    entry.state = 'live';
+    const buffered = entry.fillBuffer;
+    entry.fillBuffer = [];
+    for (const publication of publications) this.deliver(entry, publication.seq, publication.envelope);
+    for (const publication of buffered) this.deliver(entry, publication.seq, publication.envelope);
+    for (const [session, subscription] of entry.pending) {
+      if (subscription.activated) this.goLive(entry, session, subscription);
+    }
+    entry.settle();
+  }
+
+  private observeLag(seq: string, envelope: Buffer): void {
+    // seq starts with the broker's publish time in ms; the type is the first JSON value.
+    const publishedAt = Number(seq.slice(0, seq.indexOf('-')));
+    const typeEnd = envelope.indexOf(34 /* " */, 9);
+    const type = typeEnd > 9 ? envelope.toString('latin1', 9, typeEnd) : 'unknown';
+    this.metrics.observeLag(type, Math.max(0, Date.now() - publishedAt) / 1000);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * One WebSocket connection: its identity, subscriptions, limits and timers' state, in
+ * one object. The ws listeners are shared named functions that find the session on
+ * the socket, so no closure is made per connection or per message.
+ */
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import {
+  CloseCode,
+  CloseReason,
+  Problem,
+  decodeCommand,
+  encodeError,
+  type ProblemDefinition,
+} from '@herald/protocol';
+import type { Identity } from './auth.js';
+import { dispatchCommand } from './commands.js';
+import type { EdgeContext } from './context.js';
+import type { DisconnectReason } from './edge-metrics.js';
+import { frameText } from './frame.js';
+import { CommandRateLimiter } from './rate-limiter.js';
+import type { Subscription } from './subscription.js';
+import { rawSocket } from './ws-internals.js';
+
+const kSession = Symbol('herald.session');
+/** Invalid messages in a row after which the connection is closed 1007. */
+export const INVALID_STREAK_LIMIT = 10;
+
+export class Session {
+  readonly socket: Socket;
+  readonly subscriptions = new Map<string, Subscription>();
+  /** Frames queued by the outbox for this tick. */
+  pending: Buffer | Buffer[] | null = null;
+  /** We started closing: nothing more is queued. */
+  closing = false;
+  closed = false;
+  lastSeen: number;
+  /** Since when the send buffer has been non-empty; 0 when drained. */
+  stalledSince = 0;
+  invalidStreak = 0;
+  disconnectReason: DisconnectReason = 'client';
+  private readonly limiter: CommandRateLimiter;
+  /** Per-channel command chains, so commands on one channel run in order. */
+  private channelOps: Map<string, Promise<void>> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly ws: WebSocket,
+    readonly identity: Identity,
+    readonly context: EdgeContext,
+  ) {
+    this.socket = rawSocket(ws);
+    const now = Date.now();
+    this.lastSeen = now;
+    this.limiter = new CommandRateLimiter(context.options.maxCommandsPerSecond, now);
+    (ws as unknown as Record<symbol, Session>)[kSession] = this;
+    ws.on('message', onWsMessage);
+    ws.on('pong', onWsActivity);
+    ws.on('ping', onWsActivity);
+    ws.on('close', onWsClose);
+    ws.on('error', onWsError);
+  }
+
+  /** Queues a control frame (JSON text) behind what is already queued. */
+  send(text: string): void {
+    this.context.outbox.enqueue(this, frameText(text));
+  }
+
+  sendError(problem: ProblemDefinition, message: string, replyTo?: string, channel?: string): void {
+    this.send(encodeError(problem, message, replyTo, channel));
+  }
+
+  /** Flushes queued frames, then closes with a close frame. */
+  close(code: number, reason: string, why: DisconnectReason): void {
+    if (this.closing || this.closed) return;
+    this.context.outbox.flushSession(this);
+    this.closing = true;
+    this.disconnectReason = why;
+    this.ws.close(code, reason);
+  }
+
+  /** Drops the TCP connection at once (dead or stuck peers). */
+  terminate(why: DisconnectReason): void {
+    if (this.closed) return;
+    this.closing = true;
+    this.disconnectReason = why;
+    this.ws.terminate();
+  }
+
+  /** Runs `operation` after the previous command on the same channel finished. */
+  runInOrder(channel: string, operation: () => Promise<void>): void {
+    const ops = (this.channelOps ??= new Map());
+    const previous = ops.get(channel);
+    const next = (previous ? previous.then(operation) : operation()).catch((error: unknown) => {
+      this.context.logger.error({ err: error, connection: this.id, channel }, 'channel command failed');
+    });
+    ops.set(channel, next);
+    void next.then(() => {
+      if (ops.get(channel) === next) ops.delete(channel);
+    });
+  }
+
+  handleMessage(data: Buffer, isBinary: boolean): void {
+    this.lastSeen = Date.now();
+    if (this.closing) return;
+    if (isBinary) {
+      this.close(CloseCode.UnsupportedData, CloseReason.binaryFrame, 'binary-frame');
+      return;
+    }
+    const decoded = decodeCommand(data.toString('utf8'));
+    const rate = this.limiter.take(this.lastSeen);
+    if (rate !== 'allow') {
+      const replyTo = decoded.ok ? decoded.command.id : decoded.replyTo;
+      this.sendError(Problem.rateLimited, `Over ${this.context.options.maxCommandsPerSecond} commands per second`, replyTo);
+      if (rate === 'abuse') this.close(CloseCode.PolicyViolation, CloseReason.rateAbuse, 'rate-abuse');
+      return;
+    }
+    if (!decoded.ok) {
+      this.sendError(decoded.problem, decoded.message, decoded.replyTo, decoded.channel);
+      if (decoded.problem === Problem.invalidMessage) {
+        this.invalidStreak += 1;
+        if (this.invalidStreak >= INVALID_STREAK_LIMIT) {
+          this.close(CloseCode.InvalidPayload, CloseReason.invalidStreak, 'invalid-streak');
+        }
+      }
+      return;
+    }
+    this.invalidStreak = 0;
+    dispatchCommand(this, decoded.command);
+  }
+
+  /** Called once when the WebSocket has closed, whoever closed it. */
+  handleClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    this.pending = null;
+    this.context.onSessionClosed(this);
+  }
+}
+
+export function sessionOf(ws: WebSocket): Session | undefined {
+  return (ws as unknown as Record<symbol, Session | undefined>)[kSession];
+}
+
+function onWsMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  sessionOf(this)?.handleMessage(data, isBinary);
+}
+
+function onWsActivity(this: WebSocket): void {
+  const session = sessionOf(this);
+  if (session) session.lastSeen = Date.now();
+}
+
+function onWsClose(this: WebSocket): void {
+  sessionOf(this)?.handleClosed();
+}
+
+function onWsError(this: WebSocket, error: Error): void {
+  // ws closes the connection itself (1002, 1007, 1009...); the close handler cleans up.
+  const session = sessionOf(this);
+  session?.context.logger.debug({ err: error, connection: session.id }, 'websocket error');
+}

@@ -1,0 +1,68 @@
+/**
+ * One timer for every connection of the node (no timer per connection): protocol
+ * pings, read timeouts, write timeouts (send buffer not drained), token expiry.
+ */
+import { CloseCode, CloseReason, Problem } from '@herald/protocol';
+import { PING_FRAME } from './frame.js';
+import type { Outbox } from './outbox.js';
+import type { Session } from './session.js';
+
+export interface SweeperOptions {
+  pingIntervalMs: number;
+  readTimeoutMs: number;
+  writeTimeoutMs: number;
+}
+
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private nextPingAt = 0;
+  readonly tickMs: number;
+
+  constructor(
+    private readonly sessions: ReadonlySet<Session>,
+    private readonly outbox: Outbox,
+    private readonly options: SweeperOptions,
+  ) {
+    // Fine enough that a timeout fires within a quarter of its length, at most 1 s late.
+    this.tickMs = Math.max(25, Math.min(1_000, options.pingIntervalMs / 2, options.readTimeoutMs / 4, options.writeTimeoutMs / 4));
+  }
+
+  start(): void {
+    this.nextPingAt = Date.now() + this.options.pingIntervalMs;
+    this.timer = setInterval(() => this.sweep(Date.now()), this.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  sweep(now: number): void {
+    const ping = now >= this.nextPingAt;
+    if (ping) this.nextPingAt = now + this.options.pingIntervalMs;
+    const { readTimeoutMs, writeTimeoutMs } = this.options;
+    for (const session of this.sessions) {
+      if (session.closed) continue;
+      if (now - session.lastSeen > readTimeoutMs) {
+        session.terminate('read-timeout');
+        continue;
+      }
+      if (session.socket.writableLength > 0) {
+        if (session.stalledSince === 0) session.stalledSince = now;
+        else if (now - session.stalledSince > writeTimeoutMs) {
+          session.terminate('write-timeout');
+          continue;
+        }
+      } else {
+        session.stalledSince = 0;
+      }
+      if (now >= session.identity.expiresAt && !session.closing) {
+        session.sendError(Problem.unauthorized, 'Token expired; reconnect with a new token');
+        session.close(CloseCode.PolicyViolation, CloseReason.tokenExpired, 'token-expired');
+        continue;
+      }
+      if (ping && !session.closing) this.outbox.enqueue(session, PING_FRAME);
+    }
+  }
+}
