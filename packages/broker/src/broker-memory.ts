@@ -77,6 +77,11 @@ export class MemoryBroker implements Broker, PublicationSink {
     return this.store.history(channel, since);
   }
 
+  async position(channel: string): Promise<string | undefined> {
+    this.assertOpen();
+    return this.store.position(channel);
+  }
+
   /** Called by the store for every publication of a subscribed channel. */
   deliver(channel: string, seq: string, envelope: Buffer): void {
     this.listener?.onPublication(channel, seq, envelope);

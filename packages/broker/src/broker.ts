@@ -85,6 +85,12 @@ export interface Broker {
   unsubscribe(channel: string): Promise<void>;
 
   history(channel: string, since: string): Promise<HistoryResult>;
+
+  /**
+   * The channel's newest seq (its top), or undefined when the channel has no known
+   * position. Remembered for HISTORY_META_TTL even after the events expired.
+   */
+  position(channel: string): Promise<string | undefined>;
 }
 
 /** Retention settings shared by every engine. */

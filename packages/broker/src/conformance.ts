@@ -203,6 +203,15 @@ export function brokerConformance(engine: string, makeFixture: () => Promise<Bro
       expect(atTop).toEqual({ complete: true, publications: [] });
     });
 
+    it('reports the position (top seq) of a channel, undefined when unknown', { timeout }, async () => {
+      const { broker } = await node();
+      const ch = channel();
+      expect(await broker.position(ch)).toBeUndefined();
+      await broker.publish(request(ch));
+      const { seq } = await broker.publish(request(ch));
+      expect(await broker.position(ch)).toBe(seq);
+    });
+
     it('reports an unknown channel as incomplete', { timeout }, async () => {
       const { broker } = await node();
       const result = await broker.history(channel('never'), '1-0');

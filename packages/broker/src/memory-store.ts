@@ -94,6 +94,10 @@ export class MemoryBrokerStore {
     return { complete: true, publications };
   }
 
+  position(channel: string): string | undefined {
+    return this.current(channel, this.now())?.top;
+  }
+
   addSubscriber(channel: string, sink: PublicationSink): void {
     let set = this.subscribers.get(channel);
     if (!set) this.subscribers.set(channel, (set = new Set()));
