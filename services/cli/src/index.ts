@@ -1,0 +1,2 @@
+export { run, type Mode } from './run.js';
+export { mintToken, generateSecret } from './tokens.js';

@@ -1,0 +1,96 @@
+/**
+ * Running a Herald process: `start` (edge and ingest on one port, in memory), `edge`
+ * and `ingest` (separate services on Redis). Configuration is validated first; a bad
+ * value ends the process with one line naming the variable.
+ */
+import type { Server } from 'node:http';
+import type { BrokerListener } from '@herald/broker';
+import type { EdgeServer } from '@herald/edge';
+import {
+  Health,
+  createLogger,
+  createMetricsRegistry,
+  defaultNodeId,
+  installShutdown,
+  loadConfig,
+  type Environment,
+  type HeraldConfig,
+  type Service,
+} from '@herald/runtime';
+import { startBanner } from './banner.js';
+import { memoryComponents, redisComponents, type Components } from './components.js';
+import { StartupError } from './errors.js';
+import { closeServer, createServiceServer, listen, type RouteHandler } from './http-server.js';
+import { buildEdge, buildIngest, type IngestParts, type ProcessContext } from './services.js';
+import { generateSecret } from './tokens.js';
+
+export type Mode = 'start' | 'edge' | 'ingest';
+
+/** An ingest-only process subscribes to nothing; publications never reach it. */
+const IGNORE_PUBLICATIONS: BrokerListener = { onPublication() {}, onDisconnected() {}, onResubscribed() {} };
+
+export async function run(mode: Mode, env: Environment): Promise<void> {
+  const services: Service[] = mode === 'start' ? ['edge', 'ingest'] : [mode];
+  let config: HeraldConfig = loadConfig(env, services);
+  let generatedSecret = false;
+  if (mode === 'start' && config.JWT_SECRET === undefined && config.JWT_PUBLIC_KEY === undefined) {
+    config = { ...config, JWT_SECRET: generateSecret() };
+    generatedSecret = true;
+  }
+  const nodeId = config.NODE_ID ?? defaultNodeId();
+  const logger = createLogger({ level: config.LOG_LEVEL, node: nodeId });
+  const registry = createMetricsRegistry(nodeId);
+  const health = new Health();
+  const components: Components = mode === 'start' ? memoryComponents(config) : await redisComponents(config, nodeId, logger);
+  const context: ProcessContext = { config, nodeId, logger, registry, health, components };
+
+  const edge: EdgeServer | undefined = mode === 'ingest' ? undefined : buildEdge(context);
+  const ingest: IngestParts | undefined = mode === 'edge' ? undefined : buildIngest(context);
+  if (edge) await edge.start();
+  else {
+    health.addCheck(() => (components.broker.state === 'ready' ? undefined : `broker ${components.broker.state}`));
+    await components.broker.start(IGNORE_PUBLICATIONS);
+  }
+
+  const servers: Server[] = [];
+  const routes: RouteHandler[] = [];
+  if (edge) routes.push((req, res, path) => edge.handleRequest(req, res, path));
+  if (ingest) routes.push((req, res, path) => ingest.server.handleRequest(req, res, path));
+  const makeServer = (withRoutes: RouteHandler[], withUpgrade: boolean): Server =>
+    createServiceServer({
+      health,
+      registry,
+      routes: withRoutes,
+      logger,
+      ...(withUpgrade && edge ? { upgrade: (req, socket, head) => edge.handleUpgrade(req, socket, head) } : {}),
+    });
+
+  const host = config.HOST ?? '0.0.0.0';
+  const port = mode === 'ingest' ? config.INGEST_PORT : config.PORT;
+  const server = makeServer(routes, edge !== undefined);
+  let boundPort: number;
+  try {
+    boundPort = await listen(server, port, host);
+  } catch (error) {
+    throw new StartupError(`cannot listen on ${host}:${port}: ${(error as Error).message}`);
+  }
+  servers.push(server);
+  logger.info({ mode, host, port: boundPort, broker: components.broker.kind, admission: components.admission.kind }, 'herald listening');
+  if (mode === 'start' && (generatedSecret || env.HERALD_PRINT_TOKENS === 'true')) {
+    process.stdout.write(`${startBanner({ secret: config.JWT_SECRET!, host, port: boundPort, generated: generatedSecret })}\n`);
+  }
+
+  installShutdown({
+    logger,
+    timeoutMs: config.SHUTDOWN_TIMEOUT,
+    run: async () => {
+      health.startDraining();
+      if (edge) await edge.drain(config.SHUTDOWN_DRAIN_PERIOD);
+      await Promise.all(servers.map((s) => closeServer(s)));
+      if (edge) await edge.stop();
+      else await components.broker.stop();
+      await components.idempotency.stop();
+      await components.close();
+    },
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Builds the edge and ingest services from configuration and components.
+ */
+import { EdgeServer, edgeOptionsFromConfig } from '@herald/edge';
+import {
+  DEFAULT_ROUTES,
+  EventPublisher,
+  IngestAuthenticator,
+  IngestMetrics,
+  IngestServer,
+  Router,
+  RoutesError,
+} from '@herald/ingest';
+import { MessageTypeRegistry, RegistryError } from '@herald/protocol/registry';
+import { ConfigError, jwtAlgorithms, type HeraldConfig, type Health, type Logger, type Registry } from '@herald/runtime';
+import type { Components } from './components.js';
+
+export interface ProcessContext {
+  config: HeraldConfig;
+  nodeId: string;
+  logger: Logger;
+  registry: Registry;
+  health: Health;
+  components: Components;
+}
+
+export function buildEdge(context: ProcessContext): EdgeServer {
+  const { config } = context;
+  if (config.JWT_SECRET === undefined && config.JWT_PUBLIC_KEY === undefined) {
+    throw new ConfigError('JWT_SECRET', 'JWT_SECRET or JWT_PUBLIC_KEY is required to verify client tokens');
+  }
+  return new EdgeServer({
+    options: edgeOptionsFromConfig(config, context.nodeId),
+    broker: context.components.broker,
+    admission: context.components.admission,
+    logger: context.logger,
+    registry: context.registry,
+    health: context.health,
+  });
+}
+
+export interface IngestParts {
+  server: IngestServer;
+  publisher: EventPublisher;
+  registry: MessageTypeRegistry;
+}
+
+export function buildIngest(context: ProcessContext): IngestParts {
+  const { config, logger } = context;
+  const hasJwt = config.JWT_SECRET !== undefined || config.JWT_PUBLIC_KEY !== undefined;
+  if (!hasJwt && config.INGEST_API_KEYS.length === 0) {
+    throw new ConfigError('INGEST_API_KEYS', 'INGEST_API_KEYS or JWT_SECRET/JWT_PUBLIC_KEY is required to authenticate producers');
+  }
+  const registry = MessageTypeRegistry.withBuiltins();
+  if (config.EVENT_SCHEMAS_DIR !== undefined) {
+    try {
+      const loaded = registry.loadDirectory(config.EVENT_SCHEMAS_DIR);
+      logger.info({ types: loaded }, 'event schemas loaded');
+    } catch (error) {
+      if (error instanceof RegistryError) throw new ConfigError('EVENT_SCHEMAS_DIR', `EVENT_SCHEMAS_DIR: ${error.message}`);
+      throw error;
+    }
+  }
+  let router: Router;
+  try {
+    router = config.ROUTES_FILE !== undefined ? Router.fromFile(config.ROUTES_FILE) : new Router(DEFAULT_ROUTES);
+  } catch (error) {
+    if (error instanceof RoutesError) throw new ConfigError('ROUTES_FILE', `ROUTES_FILE: ${error.message}`);
+    throw error;
+  }
+  const auth = new IngestAuthenticator({
+    apiKeys: config.INGEST_API_KEYS,
+    ...(hasJwt
+      ? {
+          jwt: {
+            ...(config.JWT_SECRET !== undefined ? { secret: config.JWT_SECRET } : {}),
+            ...(config.JWT_PUBLIC_KEY !== undefined ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
+            algorithms: jwtAlgorithms(config),
+            ...(config.JWT_ISSUER !== undefined ? { issuer: config.JWT_ISSUER } : {}),
+            ...(config.JWT_AUDIENCE !== undefined ? { audience: config.JWT_AUDIENCE } : {}),
+          },
+        }
+      : {}),
+  });
+  const metrics = new IngestMetrics(context.registry);
+  const publisher = new EventPublisher(context.components.broker, registry, router, context.components.idempotency, metrics, logger.child({ service: 'ingest' }));
+  return { server: new IngestServer({ publisher, auth, logger }), publisher, registry };
+}

@@ -1,0 +1,116 @@
+/**
+ * The ingest HTTP API (PROTOCOL.md section 7): POST /v1/events and
+ * POST /v1/events:batch. Checks run in this order: method, authentication, media
+ * type, size, JSON, then validation and publishing per event.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeraldProblemError, Problem, type ProblemDocument } from '@herald/protocol';
+import { bearerToken, mediaType, readBody, sendError, sendJson, sendProblem, type Logger } from '@herald/runtime';
+import type { IngestAuthenticator } from './ingest-auth.js';
+import type { EventPublisher, IncomingEvent, Outcome } from './publisher.js';
+import { EVENT_ID_PATTERN } from './event-validation.js';
+
+export const EVENTS_PATH = '/v1/events';
+export const BATCH_PATH = '/v1/events:batch';
+export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BATCH_EVENTS = 500;
+
+export interface IngestServerDependencies {
+  publisher: EventPublisher;
+  auth: IngestAuthenticator;
+  logger: Logger;
+}
+
+export class IngestServer {
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: IngestServerDependencies) {
+    this.logger = deps.logger.child({ service: 'ingest' });
+  }
+
+  /** Handles the ingest paths; returns false for any other path. */
+  handleRequest(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (path !== EVENTS_PATH && path !== BATCH_PATH) return false;
+    if (req.method !== 'POST') {
+      sendProblem(res, Problem.methodNotAllowed, `${path} accepts POST only`, undefined, { allow: 'POST' });
+      req.resume();
+      return true;
+    }
+    const work = path === EVENTS_PATH ? this.single(req, res) : this.batch(req, res);
+    work.catch((error: unknown) => {
+      if (!(error instanceof HeraldProblemError)) this.logger.error({ err: error, path }, 'ingest request failed');
+      if (!res.headersSent) sendError(res, error);
+    });
+    return true;
+  }
+
+  private async single(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await this.readJson(req);
+    const header = req.headers['idempotency-key'];
+    const idOverride = Array.isArray(header) ? header[0] : header;
+    if (idOverride !== undefined && !EVENT_ID_PATTERN.test(idOverride)) {
+      throw new HeraldProblemError(Problem.validationFailed, 'The Idempotency-Key header must be 1 to 128 letters, digits, "_", "-", "." or ":"', {
+        errors: [{ field: 'Idempotency-Key', message: 'must be 1 to 128 letters, digits, "_", "-", "." or ":"' }],
+      });
+    }
+    const incoming: IncomingEvent = idOverride === undefined ? { raw: body } : { raw: body, idOverride };
+    const [outcome] = await this.deps.publisher.accept([incoming], 'http');
+    if (outcome!.ok) {
+      sendJson(res, 202, { id: outcome!.id, channels: outcome!.channels, duplicate: outcome!.duplicate });
+      return;
+    }
+    const rejected = outcome!;
+    const retry: Record<string, string> = rejected.problem === Problem.brokerUnavailable ? { 'retry-after': '1' } : {};
+    sendProblem(res, rejected.problem, rejected.detail, rejected.errors ? { errors: rejected.errors } : undefined, retry);
+  }
+
+  private async batch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await this.readJson(req);
+    const events = (body as { events?: unknown } | null)?.events;
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(events)) {
+      throw new HeraldProblemError(Problem.validationFailed, 'The body must be {"events": [...]}', { errors: [{ field: 'events', message: 'must be an array of events' }] });
+    }
+    if (events.length === 0 || events.length > MAX_BATCH_EVENTS) {
+      throw new HeraldProblemError(Problem.validationFailed, `A batch holds 1 to ${MAX_BATCH_EVENTS} events (got ${events.length})`, {
+        errors: [{ field: 'events', message: `must hold 1 to ${MAX_BATCH_EVENTS} events` }],
+      });
+    }
+    const extra = Object.keys(body).filter((key) => key !== 'events');
+    if (extra.length > 0) {
+      throw new HeraldProblemError(Problem.validationFailed, `Unknown field(s): ${extra.join(', ')}`, { errors: extra.map((field) => ({ field, message: 'is not allowed' })) });
+    }
+    const outcomes = await this.deps.publisher.accept(
+      events.map((raw, index) => ({ raw, fieldPrefix: `events[${index}]` })),
+      'http',
+    );
+    sendJson(res, 207, { results: outcomes.map(toBatchResult) });
+  }
+
+  private async readJson(req: IncomingMessage): Promise<unknown> {
+    const auth = this.deps.auth.authenticate(bearerToken(req.headers.authorization));
+    if (!auth.ok) {
+      req.resume();
+      throw new HeraldProblemError(Problem.unauthorized, auth.reason);
+    }
+    const type = mediaType(req);
+    if (type !== 'application/json') {
+      req.resume();
+      throw new HeraldProblemError(Problem.unsupportedMediaType, `Content-Type must be application/json (got ${type || 'none'})`);
+    }
+    const body = await readBody(req, MAX_BODY_BYTES);
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new HeraldProblemError(Problem.invalidJson, `The body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+}
+
+type BatchResult = { status: 202; id: string; channels: readonly string[]; duplicate: boolean } | ProblemDocument;
+
+function toBatchResult(outcome: Outcome): BatchResult {
+  if (outcome.ok) return { status: 202, id: outcome.id, channels: outcome.channels, duplicate: outcome.duplicate };
+  const result: ProblemDocument = { type: outcome.problem.type, title: outcome.problem.title, status: outcome.problem.status, detail: outcome.detail };
+  if (outcome.errors) result.errors = outcome.errors;
+  return result;
+}
