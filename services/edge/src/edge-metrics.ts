@@ -36,7 +36,8 @@ export class EdgeMetrics {
   private readonly gapFills: Counter<'result'>;
 
   constructor(registry: Registry, sources: EdgeGaugeSources) {
-    const self = this;
+    const deliveries = (): number => this.deliveries;
+    const publications = (): number => this.publications;
     new Gauge({
       name: 'herald_edge_connections',
       help: 'Open WebSocket connections on this node',
@@ -75,7 +76,7 @@ export class EdgeMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(self.deliveries);
+        this.inc(deliveries());
       },
     });
     new Counter({
@@ -84,7 +85,7 @@ export class EdgeMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(self.publications);
+        this.inc(publications());
       },
     });
     this.handshakeRefused = new Counter({ name: 'herald_edge_handshakes_refused_total', help: 'Upgrades refused before the WebSocket opened, by problem', labelNames: ['reason'], registers: [registry] });

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, jwtAlgorithms, loadConfig } from './config.js';
+import { parseDuration, parseSize } from './units.js';
+
+describe('units', () => {
+  it('parses durations with ms, s, m, h, d', () => {
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('1d')).toBe(86_400_000);
+    expect(parseDuration('10')).toBeUndefined();
+    expect(parseDuration('ten s')).toBeUndefined();
+  });
+  it('parses sizes in bytes and binary units', () => {
+    expect(parseSize('65536')).toBe(65_536);
+    expect(parseSize('64KiB')).toBe(65_536);
+    expect(parseSize('1MiB')).toBe(1_048_576);
+    expect(parseSize('1MB')).toBe(1_000_000);
+    expect(parseSize('lots')).toBeUndefined();
+  });
+});
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({}, ['edge', 'ingest']);
+    expect(config.PORT).toBe(8080);
+    expect(config.INGEST_PORT).toBe(8081);
+    expect(config.WEBSOCKET_PING_INTERVAL).toBe(30_000);
+    expect(config.WEBSOCKET_READ_TIMEOUT).toBe(60_000);
+    expect(config.WEBSOCKET_WRITE_TIMEOUT).toBe(10_000);
+    expect(config.MAX_BUFFERED_BYTES).toBe(1_048_576);
+    expect(config.MAX_MESSAGE_SIZE).toBe(65_536);
+    expect(config.MAX_SUBSCRIPTIONS_PER_CONNECTION).toBe(100);
+    expect(config.MAX_COMMANDS_PER_SECOND).toBe(50);
+    expect(config.MAX_CONNECTIONS).toBeNull();
+    expect(config.HISTORY_SIZE).toBe(1000);
+    expect(config.HISTORY_TTL).toBe(600_000);
+    expect(config.IDEMPOTENCY_TTL).toBe(86_400_000);
+    expect(config.SHUTDOWN_DRAIN_PERIOD).toBe(10_000);
+    expect(config.SHUTDOWN_TIMEOUT).toBe(25_000);
+    expect(config.REDIS_KEY_PREFIX).toBe('herald');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['WEBSOCKET_PING_INTERVAL', '10'],
+    ['MAX_BUFFERED_BYTES', 'lots'],
+    ['MAX_CONNECTIONS', '-1'],
+    ['LOG_LEVEL', 'loud'],
+    ['JWT_ALGORITHMS', 'none'],
+    ['REDIS_URL', 'http://x'],
+    ['REDIS_CLUSTER_NODES', 'host-without-port'],
+  ])('names %s when its value %s is bad', (name, value) => {
+    expect(() => loadConfig({ [name]: value }, ['edge', 'ingest'])).toThrow(expect.objectContaining({ variable: name, message: expect.stringMatching(new RegExp(`^${name} `)) }));
+  });
+
+  it('never prints a secret value', () => {
+    try {
+      loadConfig({ JWT_SECRET: 'abc', JWT_PUBLIC_KEY: 'not a pem' }, ['edge']);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).not.toContain('abc');
+    }
+  });
+
+  it('checks combinations', () => {
+    expect(() => loadConfig({ WEBSOCKET_PING_INTERVAL: '2m', WEBSOCKET_READ_TIMEOUT: '1m' }, ['edge'])).toThrow(/WEBSOCKET_READ_TIMEOUT/);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_PERIOD: '30s' }, ['edge'])).toThrow(/SHUTDOWN_DRAIN_PERIOD/);
+    expect(() => loadConfig({ JWT_SECRET: 's', JWT_ALGORITHMS: 'RS256' }, ['edge'])).toThrow(/JWT_ALGORITHMS/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://a:1', REDIS_CLUSTER_NODES: 'a:1' }, ['edge'])).toThrow(/exclusive/);
+  });
+
+  it('only validates the variables of the services it loads', () => {
+    expect(() => loadConfig({ PORT: 'abc' }, ['ingest'])).not.toThrow();
+  });
+
+  it('defaults the JWT algorithms by key kind', () => {
+    expect(jwtAlgorithms(loadConfig({ JWT_SECRET: 's' }, ['edge']))).toEqual(['HS256']);
+    expect(jwtAlgorithms(loadConfig({ JWT_SECRET: 's', JWT_ALGORITHMS: 'HS512,HS256' }, ['edge']))).toEqual(['HS512', 'HS256']);
+  });
+});
