@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { BrokerListener } from '@herald/broker';
 import type { EdgeServer } from '@herald/edge';
 import {
+  Gauge,
   Health,
   createLogger,
   createMetricsRegistry,
@@ -14,6 +15,7 @@ import {
   installShutdown,
   loadConfig,
   type Environment,
+  type Registry,
   type HeraldConfig,
   type Service,
 } from '@herald/runtime';
@@ -25,6 +27,10 @@ import { buildEdge, buildIngest, type IngestParts, type ProcessContext } from '.
 import { generateSecret } from './tokens.js';
 
 export type Mode = 'start' | 'edge' | 'ingest';
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** An ingest-only process subscribes to nothing; publications never reach it. */
 const IGNORE_PUBLICATIONS: BrokerListener = { onPublication() {}, onDisconnected() {}, onResubscribed() {} };
@@ -43,6 +49,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   const health = new Health();
   const components: Components = mode === 'start' ? memoryComponents(config) : await redisComponents(config, nodeId, logger);
   const context: ProcessContext = { config, nodeId, logger, registry, health, components };
+  registerProcessMetrics(registry, components);
 
   const edge: EdgeServer | undefined = mode === 'ingest' ? undefined : buildEdge(context);
   const ingest: IngestParts | undefined = mode === 'edge' ? undefined : buildIngest(context);
@@ -85,12 +92,37 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
     timeoutMs: config.SHUTDOWN_TIMEOUT,
     run: async () => {
       health.startDraining();
+      // The listener stays open (readiness 503, upgrades refused) for the whole drain
+      // period, even with few connections, so load balancers see the node leave.
+      const drainPeriod = delay(config.SHUTDOWN_DRAIN_PERIOD);
       if (edge) await edge.drain(config.SHUTDOWN_DRAIN_PERIOD);
+      await drainPeriod;
       await Promise.all(servers.map((s) => closeServer(s)));
       if (edge) await edge.stop();
       else await components.broker.stop();
       await components.idempotency.stop();
       await components.close();
+    },
+  });
+}
+
+/** Gauges about the shared parts, whichever services the process runs. */
+function registerProcessMetrics(registry: Registry, components: Components): void {
+  new Gauge({
+    name: 'herald_broker_connected',
+    help: '1 while the broker connection is ready',
+    labelNames: ['engine'],
+    registers: [registry],
+    collect() {
+      this.set({ engine: components.broker.kind }, components.broker.state === 'ready' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'herald_admission_degraded',
+    help: '1 while the connection counter store is unreachable and the node admits alone',
+    registers: [registry],
+    collect() {
+      this.set(components.admission.degradedReason() === undefined ? 0 : 1);
     },
   });
 }

@@ -5,3 +5,5 @@ export { IngestMetrics, type IngestSource } from './ingest-metrics.js';
 export { MemoryIdempotencyStore, type IdempotencyStore, type IdempotencyState } from './idempotency.js';
 export { Router, DEFAULT_ROUTES, RoutesError, type RouteDefinition } from './routes.js';
 export { validateEvent, type ValidEvent } from './event-validation.js';
+export { RedisIdempotencyStore } from './idempotency-redis.js';
+export { StreamConsumer, CONSUMER_GROUP, type StreamConsumerOptions } from './stream-consumer.js';

@@ -18,6 +18,8 @@ export interface IncomingEvent {
   readonly raw: unknown;
   /** An `Idempotency-Key` header: replaces the event's id. */
   readonly idOverride?: string;
+  /** The id when the event has none (a stream entry's id, stable across retries). */
+  readonly defaultId?: string;
   /** How fields are named in errors: '' alone, `events[3]` in a batch. */
   readonly fieldPrefix?: string;
 }
@@ -95,7 +97,7 @@ export class EventPublisher {
     }
     return {
       index,
-      id: incoming.idOverride ?? event.id ?? newEventId(),
+      id: incoming.idOverride ?? event.id ?? incoming.defaultId ?? newEventId(),
       type: event.type,
       timestamp: event.timestamp ?? receivedAt,
       channels: routed.channels,

@@ -1,0 +1,1 @@
+export { RedisAdmission, type RedisAdmissionOptions, type AdmissionLogger } from './redis/redis-admission.js';

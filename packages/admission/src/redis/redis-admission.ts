@@ -1,0 +1,214 @@
+/**
+ * Redis admission: MAX_CONNECTIONS and MAX_CONNECTIONS_PER_USER held exactly across
+ * every edge node by atomic Lua scripts (check and count in one step). Each node keeps
+ * its share under a lease renewed by node-cron; a node that dies without cleaning up
+ * is reaped once its lease expires, so its count returns within two lease periods.
+ *
+ * While Redis is unreachable the node admits on its own, up to `fallbackPerNode`
+ * connections in total (logged and counted), and resyncs its exact share when Redis
+ * is back.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Admission, AdmissionLimits, AdmissionResult } from '../admission.js';
+import { ACQUIRE, LEAVE, RELEASE, RENEW, RESYNC } from './scripts.js';
+
+export interface AdmissionLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
+
+export interface RedisAdmissionOptions {
+  client: Redis | Cluster;
+  keyPrefix: string;
+  nodeId: string;
+  limits: AdmissionLimits;
+  /** Lease length; renewed every third of it, so a dead node heals within 2 leases. */
+  leaseMs: number;
+  /** Connections this node admits alone while Redis is unreachable (null: the global limit). */
+  fallbackPerNode: number | null;
+  logger?: AdmissionLogger;
+}
+
+type ScriptClient = {
+  heraldAdmissionAcquire(...args: Array<string | number>): Promise<number>;
+  heraldAdmissionRelease(...args: Array<string | number>): Promise<number>;
+  heraldAdmissionRenew(...args: Array<string | number>): Promise<number>;
+  heraldAdmissionResync(...args: Array<string | number>): Promise<number>;
+  heraldAdmissionLeave(...args: Array<string | number>): Promise<number>;
+};
+
+const SILENT: AdmissionLogger = { info() {}, warn() {} };
+
+export class RedisAdmission implements Admission {
+  readonly kind = 'redis';
+  /** Connections admitted on this node's own authority while Redis was unreachable. */
+  fallbackAdmissions = 0;
+  private readonly scripts: ScriptClient;
+  private readonly keys: { nodes: string; total: string; users: string; node: string; nodePrefix: string };
+  private readonly logger: AdmissionLogger;
+  /** This node's exact share: the truth that resync writes back. */
+  private localTotal = 0;
+  private readonly localUsers = new Map<string, number>();
+  private degraded: string | undefined;
+  private pendingReleases = new Map<string, number>();
+  private releaseScheduled = false;
+  private renewTask: ScheduledTask | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: RedisAdmissionOptions) {
+    const tag = `{${options.keyPrefix}:admission}`;
+    this.keys = {
+      nodes: `${tag}:nodes`,
+      total: `${tag}:total`,
+      users: `${tag}:users`,
+      node: `${tag}:node:${options.nodeId}`,
+      nodePrefix: `${tag}:node:`,
+    };
+    this.logger = options.logger ?? SILENT;
+    const client = options.client;
+    const define = (name: string, lua: string, keys: number) => {
+      if (!(name in client)) client.defineCommand(name, { lua, numberOfKeys: keys });
+    };
+    define('heraldAdmissionAcquire', ACQUIRE, 4);
+    define('heraldAdmissionRelease', RELEASE, 4);
+    define('heraldAdmissionRenew', RENEW, 3);
+    define('heraldAdmissionResync', RESYNC, 4);
+    define('heraldAdmissionLeave', LEAVE, 4);
+    this.scripts = client as unknown as ScriptClient;
+  }
+
+  async start(): Promise<void> {
+    await this.resync().catch((error: unknown) => this.degrade(error));
+    const seconds = Math.min(30, Math.max(1, Math.floor(this.options.leaseMs / 3000)));
+    this.renewTask = cron.schedule(`*/${seconds} * * * * *`, () => this.renew(), { noOverlap: true, unref: true, name: 'herald-admission-lease' });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.renewTask?.destroy();
+    this.pendingReleases.clear();
+    const keys = this.allKeys();
+    await this.scripts.heraldAdmissionLeave(...keys, Date.now(), this.keys.nodePrefix, this.options.nodeId).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'could not release this node\'s connection count; its lease will expire');
+    });
+  }
+
+  async acquire(user: string): Promise<AdmissionResult> {
+    if (this.degraded === undefined) {
+      try {
+        const { maxConnections, maxConnectionsPerUser } = this.options.limits;
+        const code = await this.scripts.heraldAdmissionAcquire(
+          ...this.allKeys(),
+          Date.now(),
+          this.keys.nodePrefix,
+          this.options.nodeId,
+          this.leaseUntil(),
+          user,
+          maxConnections ?? -1,
+          maxConnectionsPerUser ?? -1,
+        );
+        if (code === 1) return { admitted: false, reason: 'global-limit' };
+        if (code === 2) return { admitted: false, reason: 'user-limit' };
+        this.countLocally(user, 1);
+        return { admitted: true };
+      } catch (error) {
+        this.degrade(error);
+      }
+    }
+    return this.acquireAlone(user);
+  }
+
+  release(user: string): void {
+    this.countLocally(user, -1);
+    if (this.degraded !== undefined || this.stopped) return; // resync writes the truth later
+    this.pendingReleases.set(user, (this.pendingReleases.get(user) ?? 0) + 1);
+    if (this.releaseScheduled) return;
+    this.releaseScheduled = true;
+    setImmediate(() => this.flushReleases());
+  }
+
+  async count(): Promise<number> {
+    const value = await this.options.client.get(this.keys.total);
+    return Number(value ?? 0);
+  }
+
+  degradedReason(): string | undefined {
+    return this.degraded;
+  }
+
+  /** Renewal tick (node-cron): keep the lease, heal from a reap or an outage. */
+  private renew(): void {
+    if (this.stopped) return;
+    if (this.degraded !== undefined) {
+      this.resync().then(
+        () => {
+          this.logger.info({ connections: this.localTotal }, 'admission back on Redis; share resynced');
+          this.degraded = undefined;
+        },
+        () => {},
+      );
+      return;
+    }
+    this.scripts
+      .heraldAdmissionRenew(this.keys.nodes, this.keys.total, this.keys.users, Date.now(), this.keys.nodePrefix, this.options.nodeId, this.leaseUntil())
+      .then((reaped) => (reaped === 1 && this.localTotal > 0 ? this.resync() : undefined))
+      .catch((error: unknown) => this.degrade(error));
+  }
+
+  private acquireAlone(user: string): AdmissionResult {
+    const cap = this.options.fallbackPerNode ?? this.options.limits.maxConnections;
+    if (cap !== null && this.localTotal >= cap) return { admitted: false, reason: 'global-limit' };
+    const perUser = this.options.limits.maxConnectionsPerUser;
+    if (user !== '' && perUser !== null && (this.localUsers.get(user) ?? 0) >= perUser) return { admitted: false, reason: 'user-limit' };
+    this.countLocally(user, 1);
+    this.fallbackAdmissions += 1;
+    return { admitted: true };
+  }
+
+  private flushReleases(): void {
+    this.releaseScheduled = false;
+    if (this.pendingReleases.size === 0 || this.degraded !== undefined || this.stopped) return;
+    const pairs: Array<string | number> = [];
+    for (const [user, count] of this.pendingReleases) pairs.push(user, count);
+    this.pendingReleases = new Map();
+    this.scripts.heraldAdmissionRelease(...this.allKeys(), Date.now(), this.keys.nodePrefix, ...pairs).catch((error: unknown) => this.degrade(error));
+  }
+
+  private async resync(): Promise<void> {
+    const pairs: Array<string | number> = [];
+    for (const [user, count] of this.localUsers) pairs.push(user, count);
+    this.pendingReleases.clear();
+    await this.scripts.heraldAdmissionResync(
+      ...this.allKeys(),
+      Date.now(),
+      this.keys.nodePrefix,
+      this.options.nodeId,
+      this.leaseUntil(),
+      this.localTotal,
+      ...pairs,
+    );
+  }
+
+  private degrade(error: unknown): void {
+    if (this.degraded !== undefined || this.stopped) return;
+    this.degraded = `admission store unreachable (${(error as Error).message ?? error}); admitting up to ${this.options.fallbackPerNode ?? this.options.limits.maxConnections ?? 'unlimited'} connections on this node alone`;
+    this.logger.warn({ err: error }, 'admission degraded: Redis unreachable');
+  }
+
+  private countLocally(user: string, delta: 1 | -1): void {
+    this.localTotal = Math.max(0, this.localTotal + delta);
+    if (user === '') return;
+    const next = (this.localUsers.get(user) ?? 0) + delta;
+    if (next <= 0) this.localUsers.delete(user);
+    else this.localUsers.set(user, next);
+  }
+
+  private leaseUntil(): number {
+    return Date.now() + this.options.leaseMs;
+  }
+
+  private allKeys(): [string, string, string, string] {
+    return [this.keys.nodes, this.keys.total, this.keys.users, this.keys.node];
+  }
+}

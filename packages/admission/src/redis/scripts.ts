@@ -1,0 +1,117 @@
+/**
+ * Lua scripts of the Redis admission engine. Every key shares one hash tag, so the
+ * scripts also run on a Redis Cluster (one slot). Layout, with P = `{<prefix>:admission}`:
+ *   P:nodes         ZSET  node id -> lease expiry (ms)
+ *   P:total         STRING connections counted cluster-wide
+ *   P:users         HASH  user -> connections cluster-wide
+ *   P:node:<id>     HASH  `total` and `u:<user>` -> this node's share
+ * A node whose lease expired is reaped by whichever node runs a script next: its
+ * share is subtracted from the totals, so a crashed node's count heals by itself.
+ */
+
+/** Shared prelude: reaps expired nodes. ARGV[1] = now (ms), ARGV[2] = node key prefix. */
+const REAP = `
+local function subtract(nodeKey)
+  local fields = redis.call('HGETALL', nodeKey)
+  for i = 1, #fields, 2 do
+    local field, value = fields[i], tonumber(fields[i + 1])
+    if field == 'total' then
+      redis.call('DECRBY', KEYS[2], value)
+    else
+      local user = string.sub(field, 3)
+      if redis.call('HINCRBY', KEYS[3], user, -value) <= 0 then redis.call('HDEL', KEYS[3], user) end
+    end
+  end
+  redis.call('DEL', nodeKey)
+end
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+for _, node in ipairs(dead) do
+  subtract(ARGV[2] .. node)
+  redis.call('ZREM', KEYS[1], node)
+end
+if tonumber(redis.call('GET', KEYS[2]) or '0') < 0 then redis.call('SET', KEYS[2], 0) end
+`;
+
+/**
+ * KEYS: nodes, total, users, this node's hash.
+ * ARGV: now, node key prefix, node id, lease until, user, max total (-1 none), max per user (-1 none).
+ * Returns 0 admitted, 1 global limit, 2 user limit.
+ */
+export const ACQUIRE = `${REAP}
+local user, maxTotal, maxUser = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+if maxTotal >= 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= maxTotal then return 1 end
+if user ~= '' and maxUser >= 0 and tonumber(redis.call('HGET', KEYS[3], user) or '0') >= maxUser then return 2 end
+redis.call('INCR', KEYS[2])
+redis.call('HINCRBY', KEYS[4], 'total', 1)
+if user ~= '' then
+  redis.call('HINCRBY', KEYS[3], user, 1)
+  redis.call('HINCRBY', KEYS[4], 'u:' .. user, 1)
+end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+return 0
+`;
+
+/**
+ * KEYS: nodes, total, users, this node's hash. ARGV: now, node key prefix, then pairs
+ * of user, count. Only what this node's hash still holds is subtracted: after the
+ * node was reaped the totals no longer include it.
+ */
+export const RELEASE = `${REAP}
+for i = 3, #ARGV, 2 do
+  local user, count = ARGV[i], tonumber(ARGV[i + 1])
+  local held = tonumber(redis.call('HGET', KEYS[4], 'total') or '0')
+  local n = math.min(count, held)
+  if n > 0 then
+    redis.call('DECRBY', KEYS[2], n)
+    if redis.call('HINCRBY', KEYS[4], 'total', -n) <= 0 then redis.call('HDEL', KEYS[4], 'total') end
+    if user ~= '' then
+      local heldUser = tonumber(redis.call('HGET', KEYS[4], 'u:' .. user) or '0')
+      local m = math.min(n, heldUser)
+      if m > 0 then
+        if redis.call('HINCRBY', KEYS[4], 'u:' .. user, -m) <= 0 then redis.call('HDEL', KEYS[4], 'u:' .. user) end
+        if redis.call('HINCRBY', KEYS[3], user, -m) <= 0 then redis.call('HDEL', KEYS[3], user) end
+      end
+    end
+  end
+end
+return 0
+`;
+
+/**
+ * Renews the lease. KEYS: nodes, total, users. ARGV: now, node key prefix, node id,
+ * lease until. Returns 1 when the node had been reaped (its share must be resynced).
+ */
+export const RENEW = `${REAP}
+local known = redis.call('ZSCORE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+if known then return 0 end
+return 1
+`;
+
+/**
+ * Replaces this node's share with the exact local counts. KEYS: nodes, total, users,
+ * this node's hash. ARGV: now, node key prefix, node id, lease until, total, then
+ * pairs of user, count.
+ */
+export const RESYNC = `${REAP}
+subtract(KEYS[4])
+local total = tonumber(ARGV[5])
+if total > 0 then
+  redis.call('INCRBY', KEYS[2], total)
+  redis.call('HSET', KEYS[4], 'total', total)
+end
+for i = 6, #ARGV, 2 do
+  local user, count = ARGV[i], tonumber(ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[3], user, count)
+  redis.call('HSET', KEYS[4], 'u:' .. user, count)
+end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+return 0
+`;
+
+/** Removes this node and its share. KEYS: nodes, total, users, this node's hash. ARGV: now, prefix, node id. */
+export const LEAVE = `${REAP}
+subtract(KEYS[4])
+redis.call('ZREM', KEYS[1], ARGV[3])
+return 0
+`;

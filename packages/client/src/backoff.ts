@@ -1,0 +1,56 @@
+/**
+ * Reconnect delays: exponential backoff with full jitter (AWS Architecture Blog,
+ * "Exponential Backoff And Jitter"): the delay of attempt n is uniform in
+ * [0, min(maxDelay, initialDelay * factor^n)). Full jitter spreads a crowd of clients
+ * (a draining node closes thousands) over the whole window instead of in waves.
+ */
+
+export interface BackoffOptions {
+  /** Upper bound of the first delay, in ms. Default 500. */
+  initialDelay?: number;
+  /** Cap of the delay window, in ms. Default 30000. */
+  maxDelay?: number;
+  /** Growth of the window per consecutive failure. Default 2. */
+  factor?: number;
+  /**
+   * A connection that stayed open (after its `connected` frame) at least this long, in
+   * ms, resets the failure count when it ends. Shorter-lived connections count as
+   * failures, so a server that accepts and drops at once is not hammered. Default 5000.
+   */
+  resetAfter?: number;
+}
+
+export type ResolvedBackoff = Required<BackoffOptions>;
+
+export const DEFAULT_BACKOFF: ResolvedBackoff = {
+  initialDelay: 500,
+  maxDelay: 30_000,
+  factor: 2,
+  resetAfter: 5_000,
+};
+
+export function resolveBackoff(options: BackoffOptions | undefined): ResolvedBackoff {
+  const resolved = { ...DEFAULT_BACKOFF, ...stripUndefined(options ?? {}) };
+  if (!(resolved.initialDelay >= 0)) throw new RangeError('backoff.initialDelay must be >= 0');
+  if (!(resolved.maxDelay >= resolved.initialDelay)) throw new RangeError('backoff.maxDelay must be >= initialDelay');
+  if (!(resolved.factor >= 1)) throw new RangeError('backoff.factor must be >= 1');
+  if (!(resolved.resetAfter >= 0)) throw new RangeError('backoff.resetAfter must be >= 0');
+  return resolved;
+}
+
+/** The upper bound of the delay window for a 0-based attempt. */
+export function backoffCeiling(options: ResolvedBackoff, attempt: number): number {
+  // Math.min first would still overflow factor ** attempt to Infinity; that is fine.
+  return Math.min(options.maxDelay, options.initialDelay * options.factor ** attempt);
+}
+
+/** Full jitter: uniform in [0, ceiling). `random` returns a number in [0, 1). */
+export function backoffDelay(options: ResolvedBackoff, attempt: number, random: () => number): number {
+  return Math.floor(random() * backoffCeiling(options, attempt));
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] !== undefined) out[key] = value[key];
+  return out;
+}

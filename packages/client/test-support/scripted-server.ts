@@ -1,0 +1,194 @@
+/**
+ * A small scripted Herald server for the SDK's unit tests: real sockets (ws's
+ * WebSocketServer on port 0), frames as PROTOCOL.md spells them, and every step
+ * awaitable so tests never sleep. By default each connection gets a `connected` frame
+ * and its commands are answered; tests switch that off per connection to script
+ * failures (silence, refusals, close codes).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export interface ServerCommand {
+  type: string;
+  id?: string;
+  data?: { channel: string; since?: string };
+}
+
+export interface ScriptedServerOptions {
+  /** Refuse the handshake with HTTP 401 unless this returns true (the token from header or query). */
+  authorize?: (token: string | undefined) => boolean;
+  /** Sent in the `connected` frame. */
+  pingInterval?: number;
+  readTimeout?: number;
+}
+
+/** A FIFO of values with awaitable takes, optionally filtered. */
+class Inbox<T> {
+  private readonly items: T[] = [];
+  private readonly waiters: { match: (item: T) => boolean; resolve: (item: T) => void }[] = [];
+
+  push(item: T): void {
+    const index = this.waiters.findIndex((waiter) => waiter.match(item));
+    if (index >= 0) {
+      const [waiter] = this.waiters.splice(index, 1);
+      waiter?.resolve(item);
+      return;
+    }
+    this.items.push(item);
+  }
+
+  take(match: (item: T) => boolean = () => true): Promise<T> {
+    const index = this.items.findIndex(match);
+    if (index >= 0) return Promise.resolve(this.items.splice(index, 1)[0] as T);
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
+}
+
+export class ServerConnection {
+  /** Send `connected` on arrival, answer subscribe/unsubscribe/ping. */
+  autoReply = true;
+  /** Answer nothing at all (a frozen server whose TCP connection stays up). */
+  silent = false;
+  readonly commands: ServerCommand[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private readonly inbox = new Inbox<ServerCommand>();
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly request: IncomingMessage,
+    private readonly options: ScriptedServerOptions,
+    readonly index: number,
+  ) {
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on('message', (data) => {
+      const command = JSON.parse(data.toString()) as ServerCommand;
+      this.commands.push(command);
+      if (this.autoReply && !this.silent) this.answer(command);
+      this.inbox.push(command);
+    });
+  }
+
+  /** The token the client presented (header or query). */
+  get token(): string | undefined {
+    return tokenOf(this.request);
+  }
+
+  /** Resolves with the next command (of `type`, when given) not taken yet. */
+  next(type?: string): Promise<ServerCommand> {
+    return this.inbox.take((command) => type === undefined || command.type === type);
+  }
+
+  send(frame: object): void {
+    if (!this.silent) this.ws.send(JSON.stringify(frame));
+  }
+
+  sendConnected(): void {
+    this.send({
+      type: 'connected',
+      id: `srv_${this.index}`,
+      timestamp: new Date().toISOString(),
+      data: {
+        connectionId: `conn_${this.index}`,
+        node: 'node_test',
+        pingInterval: this.options.pingInterval ?? 30_000,
+        readTimeout: this.options.readTimeout ?? 60_000,
+      },
+    });
+  }
+
+  subscribed(command: ServerCommand, recovered = command.data?.since !== undefined, missed = 0): void {
+    this.send({ type: 'subscribed', replyTo: command.id, timestamp: new Date().toISOString(), data: { channel: command.data?.channel, recovered, missed } });
+  }
+
+  event(channel: string, seq: string, type: string, data: object, id = `evt_${seq}`): void {
+    this.send({ type, id, timestamp: new Date().toISOString(), channel, seq, data });
+  }
+
+  error(problem: string, message: string, extra: { replyTo?: string; channel?: string } = {}): void {
+    this.send({ type: 'error', ...extra, error: { type: `/problems/${problem}`, message }, timestamp: new Date().toISOString() });
+  }
+
+  close(code: number, reason = ''): Promise<{ code: number; reason: string }> {
+    this.ws.close(code, reason);
+    return this.closed;
+  }
+
+  private answer(command: ServerCommand): void {
+    const timestamp = new Date().toISOString();
+    switch (command.type) {
+      case 'subscribe':
+        this.subscribed(command);
+        return;
+      case 'unsubscribe':
+        this.send({ type: 'unsubscribed', replyTo: command.id, timestamp, data: { channel: command.data?.channel } });
+        return;
+      case 'ping':
+        this.send({ type: 'pong', replyTo: command.id, timestamp });
+        return;
+    }
+  }
+}
+
+export class ScriptedServer {
+  readonly url: string;
+  /** Runs first for each new connection (before any automatic frame): script it here. */
+  script: ((connection: ServerConnection) => void) | undefined = undefined;
+  private readonly connectionsInbox = new Inbox<ServerConnection>();
+  private count = 0;
+
+  private constructor(
+    readonly wss: WebSocketServer,
+    readonly options: ScriptedServerOptions,
+  ) {
+    const { port } = wss.address() as AddressInfo;
+    this.url = `ws://127.0.0.1:${port}/v1/ws`;
+    wss.on('connection', (ws, request) => {
+      const connection = new ServerConnection(ws, request, options, ++this.count);
+      this.script?.(connection);
+      if (connection.autoReply) connection.sendConnected();
+      this.connectionsInbox.push(connection);
+    });
+  }
+
+  static start(options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
+    return new Promise((resolve, reject) => {
+      const wss = new WebSocketServer({
+        host: '127.0.0.1',
+        port: 0,
+        path: '/v1/ws',
+        handleProtocols: (protocols) => (protocols.has('v1.json') ? 'v1.json' : false),
+        verifyClient: options.authorize
+          ? (info, callback) => {
+              if (options.authorize?.(tokenOf(info.req))) callback(true);
+              else callback(false, 401, 'Unauthorized');
+            }
+          : undefined,
+      });
+      wss.once('error', reject);
+      wss.once('listening', () => resolve(new ScriptedServer(wss, options)));
+    });
+  }
+
+  /** Connections accepted so far. */
+  get connections(): number {
+    return this.count;
+  }
+
+  /** The next accepted connection not taken yet. */
+  nextConnection(): Promise<ServerConnection> {
+    return this.connectionsInbox.take();
+  }
+
+  close(): Promise<void> {
+    for (const client of this.wss.clients) client.terminate();
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+function tokenOf(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length);
+  const query = new URL(request.url ?? '/', 'http://localhost').searchParams.get('access_token');
+  return query ?? undefined;
+}
