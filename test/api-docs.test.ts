@@ -1,0 +1,78 @@
+/**
+ * The API documents in docs/api are real contracts: the AsyncAPI 3.0 document parses
+ * and validates with @asyncapi/parser, the OpenAPI 3.1 document validates, and real
+ * answers of a running ingest match the response schemas it declares.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Parser } from '@asyncapi/parser';
+import { dereference, validate } from '@readme/openapi-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHerald, type HeraldProcess } from './support/herald.js';
+import { paymentCreated, post, publish, publishBatch } from './support/ingest.js';
+
+const docs = (name: string) => fileURLToPath(new URL(`../docs/api/${name}`, import.meta.url));
+
+describe('AsyncAPI document of the WebSocket API', () => {
+  it('parses and validates with no errors', async () => {
+    const { document, diagnostics } = await new Parser().parse(readFileSync(docs('asyncapi.yaml'), 'utf8'));
+    const errors = diagnostics.filter((d) => d.severity === 0);
+    expect(errors.map((d) => `${d.path.join('.')}: ${d.message}`)).toEqual([]);
+    expect(document?.version()).toBe('3.0.0');
+    const messages = document!.allMessages().all().map((m) => m.name());
+    for (const name of ['connected', 'subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'ping', 'pong', 'error', 'payment.created', 'payment.updated']) {
+      expect(messages).toContain(name);
+    }
+  });
+});
+
+describe('OpenAPI document of the ingest API', () => {
+  let herald: HeraldProcess;
+  let responseSchema: (path: string, status: number) => (body: unknown) => string[];
+
+  beforeAll(async () => {
+    herald = await startHerald({ env: { IDEMPOTENCY_TTL: '1h' } });
+    const api = (await dereference(docs('openapi.yaml'))) as any;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    responseSchema = (path, status) => {
+      const responses = api.paths[path].post.responses;
+      const response = responses[String(status)];
+      if (!response) throw new Error(`the document declares no ${status} for ${path}`);
+      const content = response.content['application/json'] ?? response.content['application/problem+json'];
+      const check = ajv.compile(content.schema);
+      return (body) => (check(body) ? [] : (check.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+    };
+  });
+  afterAll(async () => {
+    await herald?.stop();
+  });
+
+  it('validates as OpenAPI 3.1', async () => {
+    const result = await validate(docs('openapi.yaml'));
+    expect(result.valid, JSON.stringify(result)).toBe(true);
+  });
+
+  it('describes every real answer of POST /v1/events', async () => {
+    const cases = [
+      await publish(herald.url, paymentCreated('m_doc')),
+      await publish(herald.url, { type: 'payment.created', data: { merchant_id: 'm_doc' } }),
+      await publish(herald.url, { type: 'refund.created', data: {} }),
+      await publish(herald.url, '{"type":', {}),
+      await publish(herald.url, paymentCreated('m_doc'), { 'content-type': 'text/plain' }),
+      await publish(herald.url, paymentCreated('m_doc'), { authorization: 'Bearer nope' }),
+      await post(`${herald.url}/v1/events`, 'x'.repeat(300 * 1024)),
+    ];
+    expect(cases.map((c) => c.status)).toEqual([202, 422, 422, 400, 415, 401, 413]);
+    for (const answer of cases) {
+      expect(responseSchema('/v1/events', answer.status)(answer.body), `status ${answer.status}: ${JSON.stringify(answer.body)}`).toEqual([]);
+      if (answer.status >= 400) expect(answer.contentType).toContain('application/problem+json');
+    }
+  });
+
+  it('describes the 207 of POST /v1/events:batch', async () => {
+    const answer = await publishBatch(herald.url, [paymentCreated('m_doc'), { type: 'payment.created', data: {} }]);
+    expect(answer.status).toBe(207);
+    expect(responseSchema('/v1/events:batch', 207)(answer.body)).toEqual([]);
+  });
+});
