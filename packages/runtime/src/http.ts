@@ -34,6 +34,8 @@ export function sendProblem(
     'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    // RFC 9110: a 401 names the scheme the client must use.
+    ...(definition.status === 401 ? { 'www-authenticate': 'Bearer realm="herald"' } : {}),
     ...headers,
   });
   res.end(text);

@@ -23,8 +23,9 @@ export function retentionFromConfig(config: HeraldConfig): RetentionOptions {
     historySize: config.HISTORY_SIZE,
     historyTtlMs: config.HISTORY_TTL,
     historyMetaTtlMs: Math.max(config.HISTORY_META_TTL, config.HISTORY_TTL),
-    // The broker's per-channel dedupe covers retries of an attempt that failed half-way.
-    dedupeTtlMs: Math.min(config.IDEMPOTENCY_TTL, Math.max(config.HISTORY_TTL, TEN_MINUTES)),
+    // The broker's per-channel dedupe covers retries of an attempt that failed half-way;
+    // it ends well before the event-level record so an expired id publishes again.
+    dedupeTtlMs: Math.min(Math.floor(config.IDEMPOTENCY_TTL / 2), Math.max(config.HISTORY_TTL, TEN_MINUTES)),
   };
 }
 

@@ -20,7 +20,8 @@ export type EventValidation =
   | { ok: false; problem: ProblemDefinition; detail: string; errors: FieldError[] };
 
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const KNOWN_FIELDS = new Set(['type', 'id', 'timestamp', 'data']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -43,7 +44,7 @@ export function validateEvent(raw: unknown, registry: MessageTypeRegistry, prefi
   }
   let normalisedTimestamp: string | undefined;
   if (timestamp !== undefined) {
-    const parsed = typeof timestamp === 'string' && ISO_8601.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
+    const parsed = parseTimestamp(timestamp);
     if (Number.isNaN(parsed)) errors.push({ field: at('timestamp'), message: 'must be an ISO 8601 date-time with a time zone' });
     else normalisedTimestamp = new Date(parsed).toISOString();
   }
@@ -62,6 +63,20 @@ export function validateEvent(raw: unknown, registry: MessageTypeRegistry, prefi
   const dataErrors = registry.validate(eventType, data, at('data'));
   if (dataErrors.length > 0) return invalid(dataErrors);
   return { ok: true, event: { type: eventType, id: id as string | undefined, timestamp: normalisedTimestamp, data: data as Record<string, unknown> } };
+}
+
+/** Epoch ms of an ISO 8601 date-time with a zone, or NaN. */
+function parseTimestamp(value: unknown): number {
+  const match = typeof value === 'string' ? ISO_8601.exec(value) : null;
+  if (!match) return Number.NaN;
+  // Date.parse rolls a day that does not exist over (2026-02-30 becomes March 2): refuse it.
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  if (days === undefined || day < 1 || day > days) return Number.NaN;
+  return Date.parse(value as string);
 }
 
 function invalid(errors: FieldError[]): EventValidation {
