@@ -1,0 +1,313 @@
+/**
+ * The chart and CONFIG_SCHEMA (packages/runtime/src/config-schema.ts) cannot drift:
+ * - every variable has a chart value, declared in values.yaml and values.schema.json;
+ * - set, each value reaches as that variable exactly the Deployments of the services
+ *   that read it (per CONFIG_SCHEMA's `services`), as an env var or a Secret reference;
+ * - the chart renders no variable CONFIG_SCHEMA does not know;
+ * - the chart's defaults are CONFIG_SCHEMA's;
+ * - the chart refuses a value exactly when the service would refuse it at start
+ *   (loadConfig), probed with good and bad values of every kind.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  chartDir,
+  ciValuesFiles,
+  envOf,
+  find,
+  helm,
+  helmBinary,
+  mapLimit,
+  only,
+  parseManifests,
+  render,
+  resolveEnv,
+  runtimeConfig,
+  templateArgs,
+  valuesFile,
+  type Manifest,
+  type RuntimeConfig,
+} from '../support/helm.js';
+
+type Service = 'edge' | 'ingest';
+const SERVICES: readonly Service[] = ['edge', 'ingest'];
+
+const PUBLIC_KEY = readFileSync(`${chartDir}/ci/redis-cluster.yaml`, 'utf8').match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/)![0].replace(/\n\s+/g, '\n');
+
+interface Entry {
+  /** The chart value, as a dotted path in values.yaml. */
+  path: string;
+  /** A value different from the default, set when rendering variant A (HS256, one Redis)... */
+  a?: unknown;
+  /** ...or variant B (a public key, a Redis Cluster). */
+  b?: unknown;
+  /** Values probed against loadConfig besides those of the variable's kind. */
+  probes?: unknown[];
+  /** Other values set with each probe, and variables dropped from the base environment. */
+  probeWith?: Record<string, unknown>;
+  probeDrop?: string[];
+}
+
+/** Chart value of each CONFIG_SCHEMA variable. */
+const VALUES: Record<string, Entry> = {
+  NODE_ID: { path: 'nodeId.fromPodName', a: true, b: true },
+  LOG_LEVEL: { path: 'logLevel', a: 'debug', b: 'warn' },
+  HOST: { path: 'host', a: '::', b: '0.0.0.0', probes: ['127.0.0.1'] },
+  PORT: { path: 'edge.port', a: 9090, b: 9090 },
+  INGEST_PORT: { path: 'ingest.port', a: 9091, b: 9091 },
+  JWT_SECRET: { path: 'jwt.secret', a: 'coverage-secret-0123456789abcdef' },
+  JWT_PUBLIC_KEY: { path: 'jwt.publicKey', b: PUBLIC_KEY, probes: [PUBLIC_KEY, 'not a pem'], probeWith: { 'jwt.secret': '' }, probeDrop: ['JWT_SECRET'] },
+  JWT_ALGORITHMS: { path: 'jwt.algorithms', a: ['HS384', 'HS512'], b: ['ES256'], probes: [['HS256'], ['HS256', 'HS512'], ['RS256'], ['none'], ['hs256']] },
+  JWT_ISSUER: { path: 'jwt.issuer', a: 'https://issuer.example/', b: 'https://issuer.example/', probes: ['https://auth.example.com/'] },
+  JWT_AUDIENCE: { path: 'jwt.audience', a: 'herald-coverage', b: 'herald-coverage', probes: ['herald'] },
+  INGEST_API_KEYS: { path: 'ingest.apiKeys', a: ['key-one', 'key-two'], b: ['key-three'], probes: [['k1'], ['k1', 'k2']] },
+  ALLOWED_ORIGINS: { path: 'edge.allowedOrigins', a: ['https://a.example', 'https://b.example'], b: ['*'], probes: [['*'], ['https://a.example'], ['*', 'https://a.example']] },
+  MAX_CONNECTIONS: { path: 'edge.maxConnections', a: 123456, b: 'unlimited' },
+  MAX_CONNECTIONS_PER_USER: { path: 'edge.maxConnectionsPerUser', a: 7, b: 7 },
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: { path: 'edge.maxSubscriptionsPerConnection', a: 250, b: 250 },
+  MAX_COMMANDS_PER_SECOND: { path: 'edge.maxCommandsPerSecond', a: 75, b: 75 },
+  MAX_MESSAGE_SIZE: { path: 'edge.maxMessageSize', a: '128KiB', b: 131072 },
+  MAX_BUFFERED_BYTES: { path: 'edge.maxBufferedBytes', a: '4MiB', b: '4MB' },
+  WEBSOCKET_PING_INTERVAL: { path: 'edge.websocket.pingInterval', a: '20s', b: '20s' },
+  WEBSOCKET_READ_TIMEOUT: { path: 'edge.websocket.readTimeout', a: '45s', b: '45s' },
+  WEBSOCKET_WRITE_TIMEOUT: { path: 'edge.websocket.writeTimeout', a: '15s', b: '15s' },
+  WEBSOCKET_COMPRESSION: { path: 'edge.websocket.compression', a: true, b: true },
+  WEBSOCKET_COMPRESSION_THRESHOLD: { path: 'edge.websocket.compressionThreshold', a: '1KiB', b: 512 },
+  SHUTDOWN_DRAIN_PERIOD: { path: 'shutdown.drainPeriod', a: '12s', b: '12s' },
+  SHUTDOWN_TIMEOUT: { path: 'shutdown.timeout', a: '28s', b: '28s' },
+  HISTORY_SIZE: { path: 'history.size', a: 2000, b: 2000 },
+  HISTORY_TTL: { path: 'history.ttl', a: '15m', b: '15m' },
+  HISTORY_META_TTL: { path: 'history.metaTtl', a: '7d', b: '7d' },
+  IDEMPOTENCY_TTL: { path: 'ingest.idempotencyTtl', a: '12h', b: '12h' },
+  ROUTES_FILE: { path: 'ingest.routesFile', a: '/etc/custom/routes.json', b: '/etc/custom/routes.json', probes: ['/etc/herald/routes.json'] },
+  EVENT_SCHEMAS_DIR: { path: 'ingest.eventSchemasDir', a: '/etc/custom/schemas', b: '/etc/custom/schemas', probes: ['/etc/herald/schemas'] },
+  INGEST_STREAM_ENABLED: { path: 'ingest.stream.enabled', a: false, b: false },
+  INGEST_STREAM_CLAIM_IDLE: { path: 'ingest.stream.claimIdle', a: '45s', b: '45s' },
+  INGEST_STREAM_BATCH: { path: 'ingest.stream.batch', a: 250, b: 250 },
+  REDIS_URL: { path: 'redis.url', a: 'redis://:pw@redis.example:6380/2', probes: ['redis://r:6379', 'rediss://r:6380/1', 'http://r:6379', 'redis:/r'] },
+  REDIS_CLUSTER_NODES: {
+    path: 'redis.clusterNodes',
+    b: ['r0.example:7000', 'r1.example:7001'],
+    probes: [['r0:6379'], ['r0:6379', 'r1:6380'], ['r0'], ['r0:port'], ['r 0:6379']],
+    probeWith: { 'redis.url': '' },
+    probeDrop: ['REDIS_URL'],
+  },
+  REDIS_PASSWORD: { path: 'redis.password', b: 'cluster-password', probes: ['pw'] },
+  REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', a: 'herald-cov', b: 'herald.cov_2', probes: ['herald', 'a.b-c_d', 'has space', 'x'.repeat(64), 'x'.repeat(65), 'a:b'] },
+  ADMISSION_LEASE_PERIOD: { path: 'edge.admission.leasePeriod', a: '15s', b: '15s' },
+  ADMISSION_FALLBACK_PER_NODE: { path: 'edge.admission.fallbackPerNode', a: 500, b: 'unlimited', probes: [''] },
+};
+
+/** Probes of each kind of CONFIG_SCHEMA: some good, some bad, some on the edges. */
+const KIND_PROBES: Record<string, unknown[]> = {
+  duration: ['0s', '99ms', '100ms', '999ms', '1s', '1.5s', '90s', '2h', '1d', '30 s', '10', '-1s', '1w'],
+  size: ['0', '1', '127', '128', '1023', '1024', 65536, '64KiB', '1.5MiB', '1mib', '1 MiB', '2GB', '64 kilobytes', '-1'],
+  integer: [0, 1, 100, 10000, 10001, -1, 1.5],
+  'integer or unlimited': [0, 1, 5000, 'unlimited', 'none', -1],
+  port: [1, 8080, 65535, 65536, -1],
+  boolean: [true, false],
+};
+
+function setPath(target: Record<string, any>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = node[key] ??= {};
+  node[keys.at(-1)!] = value;
+}
+
+function getPath(source: unknown, path: string): unknown {
+  return path.split('.').reduce<any>((node, key) => (node === undefined || node === null ? undefined : node[key]), source);
+}
+
+/** What the variable holds once the chart rendered a value: lists joined by commas. */
+function envText(value: unknown): string {
+  return Array.isArray(value) ? value.map(String).join(',') : String(value);
+}
+
+function variantValues(variant: 'a' | 'b'): Record<string, any> {
+  const values: Record<string, any> = {};
+  for (const entry of Object.values(VALUES)) if (entry[variant] !== undefined) setPath(values, entry.path, entry[variant]);
+  return values;
+}
+
+/** The resolved environment of each Deployment; NODE_ID stands for a pod name. */
+function environments(manifests: readonly Manifest[]): Record<Service, Record<string, string>> {
+  const result = {} as Record<Service, Record<string, string>>;
+  for (const service of SERVICES) {
+    const env: Record<string, string> = {};
+    for (const entry of envOf(only(manifests, 'Deployment', `-${service}`))) {
+      env[entry.name] = entry.valueFrom?.fieldRef ? `herald-${service}-7d9f8b6c5-x2x4z` : resolveEnv(manifests, entry)!;
+    }
+    result[service] = env;
+  }
+  return result;
+}
+
+let runtime: RuntimeConfig;
+let schemaNames: string[];
+const DEFAULT = `${chartDir}/ci/default-values.yaml`;
+
+beforeAll(async () => {
+  helmBinary();
+  runtime = await runtimeConfig();
+  schemaNames = Object.keys(runtime.CONFIG_SCHEMA);
+}, 240_000);
+
+const spec = (name: string): { services: readonly Service[]; default: string | undefined; kind: string; secret?: boolean } =>
+  (runtime.CONFIG_SCHEMA as Record<string, any>)[name];
+
+describe('CONFIG_SCHEMA and the chart', () => {
+  it('has a chart value for every variable, and none for a variable that does not exist', () => {
+    expect(Object.keys(VALUES).sort()).toEqual([...schemaNames].sort());
+  });
+
+  it('declares each value in values.yaml and values.schema.json, described by its variable', () => {
+    const values = parse(readFileSync(`${chartDir}/values.yaml`, 'utf8'));
+    const schema = JSON.parse(readFileSync(`${chartDir}/values.schema.json`, 'utf8'));
+    const schemaNode = (path: string): any => path.split('.').reduce<any>((node, key) => node?.properties?.[key], schema);
+    for (const [name, entry] of Object.entries(VALUES)) {
+      expect(getPath(values, entry.path), `values.yaml has ${entry.path} (${name})`).not.toBeUndefined();
+      const node = schemaNode(entry.path);
+      expect(node, `values.schema.json has ${entry.path}`).toBeDefined();
+      expect(node.description, `values.schema.json describes ${entry.path} as ${name}`).toMatch(new RegExp(`^${name}: `));
+    }
+    // And no description names a variable at another place (a renamed value, a stale one).
+    const described: Record<string, string> = {};
+    const walk = (node: any, path: string[]): void => {
+      const match = /^([A-Z][A-Z0-9_]+): /.exec(node?.description ?? '');
+      if (match) described[match[1]!] = path.join('.');
+      for (const [key, child] of Object.entries(node?.properties ?? {})) walk(child, [...path, key]);
+    };
+    walk(schema, []);
+    expect(described).toEqual(Object.fromEntries(Object.entries(VALUES).map(([name, entry]) => [name, entry.path])));
+  });
+
+  it('passes each value, set, as its variable to exactly the services that read it', async () => {
+    const checked = new Set<string>();
+    for (const variant of ['a', 'b'] as const) {
+      const manifests = await render({ valuesFiles: [valuesFile(variantValues(variant))] });
+      const env = environments(manifests);
+      const raw = Object.fromEntries(SERVICES.map((s) => [s, new Map(envOf(only(manifests, 'Deployment', `-${s}`)).map((e) => [e.name, e]))]));
+      for (const [name, entry] of Object.entries(VALUES)) {
+        const value = entry[variant];
+        if (value === undefined) continue;
+        checked.add(name);
+        for (const service of SERVICES) {
+          const where = `${name} (${entry.path}) in the ${service} Deployment, variant ${variant}`;
+          if (!spec(name).services.includes(service)) {
+            expect(env[service][name], `${where}: ${service} does not read it`).toBeUndefined();
+            continue;
+          }
+          if (name === 'NODE_ID') {
+            expect(raw[service]!.get(name)?.valueFrom?.fieldRef?.fieldPath, where).toBe('metadata.name');
+            continue;
+          }
+          expect(env[service][name], where).toBe(envText(value));
+          // Secrets are Secret references, never literal values in the pod spec.
+          if (spec(name).secret) expect(raw[service]!.get(name)?.valueFrom?.secretKeyRef, `${where} comes from a Secret`).toBeDefined();
+        }
+      }
+    }
+    expect([...checked].sort()).toEqual([...schemaNames].sort());
+  });
+
+  it('leaves NODE_ID to the service when nodeId.fromPodName is false', async () => {
+    const manifests = await render({ valuesFiles: [DEFAULT], set: ['nodeId.fromPodName=false'] });
+    for (const deployment of find(manifests, 'Deployment')) expect(envOf(deployment).map((e) => e.name)).not.toContain('NODE_ID');
+  });
+
+  it('renders no variable that CONFIG_SCHEMA does not know, nor one the service does not read', async () => {
+    const files = [...ciValuesFiles(), valuesFile(variantValues('a')), valuesFile(variantValues('b'))];
+    for (const file of files) {
+      const values = parse(readFileSync(file, 'utf8')) ?? {};
+      const manifests = await render({ valuesFiles: [file] });
+      for (const service of SERVICES) {
+        const extra = new Set(((getPath(values, `${service}.extraEnv`) as { name: string }[] | undefined) ?? []).map((e) => e.name));
+        const names = envOf(only(manifests, 'Deployment', `-${service}`)).map((e) => e.name);
+        expect(new Set(names).size, `${file}: no variable twice in ${service}`).toBe(names.length);
+        for (const name of names.filter((n) => !extra.has(n))) {
+          expect(schemaNames, `${file}: ${service} gets ${name}`).toContain(name);
+          expect(spec(name).services, `${file}: ${service} gets ${name}, which it does not read`).toContain(service);
+        }
+      }
+    }
+  });
+
+  it('defaults every value to CONFIG_SCHEMA\'s default, or leaves it to the service', async () => {
+    const values = parse(readFileSync(`${chartDir}/values.yaml`, 'utf8'));
+    const manifests = await render({ valuesFiles: [DEFAULT] });
+    const env = environments(manifests);
+    for (const [name, entry] of Object.entries(VALUES)) {
+      if (name === 'NODE_ID' || spec(name).secret || name === 'REDIS_URL') continue;
+      const chartDefault = getPath(values, entry.path);
+      const schemaDefault = spec(name).default;
+      const unset = chartDefault === '' || chartDefault === null || (Array.isArray(chartDefault) && chartDefault.length === 0);
+      if (unset) {
+        for (const service of SERVICES) expect(env[service][name], `${name} is left to the service`).toBeUndefined();
+        continue;
+      }
+      expect(envText(chartDefault), `values.yaml ${entry.path} is CONFIG_SCHEMA's default of ${name}`).toBe(schemaDefault);
+      for (const service of spec(name).services) expect(env[service][name], `${name} in ${service}`).toBe(schemaDefault);
+    }
+  });
+
+  it('refuses a value exactly when the service would refuse it at start', async () => {
+    const base = parse(readFileSync(DEFAULT, 'utf8'));
+    const baseEnv = environments(await render({ valuesFiles: [DEFAULT] }));
+    interface Probe {
+      name: string;
+      value: unknown;
+    }
+    const probes: Probe[] = [];
+    for (const [name, entry] of Object.entries(VALUES)) {
+      if (name === 'NODE_ID' || name === 'JWT_SECRET') continue; // a pod name; any text
+      const values = [...(KIND_PROBES[spec(name).kind] ?? []), ...(entry.probes ?? [])];
+      if (spec(name).kind.includes(' | ')) values.push(...spec(name).kind.split(' | '), 'verbose');
+      expect(values.length, `${name} has probes`).toBeGreaterThan(0);
+      for (const value of values) probes.push({ name, value });
+    }
+    const mismatches = await mapLimit(probes, 4, async ({ name, value }) => {
+      const entry = VALUES[name]!;
+      const values = structuredClone(base);
+      for (const [path, extra] of Object.entries(entry.probeWith ?? {})) setPath(values, path, extra);
+      setPath(values, entry.path, value);
+      const result = await helm(templateArgs({ valuesFiles: [valuesFile(values)] }));
+      const services = spec(name).services;
+      if (result.code === 0) {
+        // The chart took it: the services must start with what it rendered.
+        const env = environments(parseManifests(result.stdout));
+        for (const service of services) {
+          const rendered = env[service][name];
+          const expected = envText(value);
+          if (rendered !== (expected === '' ? undefined : expected)) return `${name}=${JSON.stringify(value)}: the chart rendered ${JSON.stringify(rendered)} for ${service}`;
+          try {
+            runtime.loadConfig(env[service], [service]);
+          } catch (error) {
+            return `${name}=${JSON.stringify(value)}: the chart accepts it but ${service} refuses: ${(error as Error).message}`;
+          }
+        }
+        return undefined;
+      }
+      // The chart refused it: so must at least one service, given the same setting.
+      const refusals = services.map((service) => {
+        const env = { ...baseEnv[service] };
+        for (const drop of entry.probeDrop ?? []) delete env[drop];
+        if (envText(value) === '') delete env[name];
+        else env[name] = envText(value);
+        try {
+          runtime.loadConfig(env, [service]);
+          return undefined;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      });
+      if (refusals.every((refusal) => refusal === undefined)) {
+        return `${name}=${JSON.stringify(value)}: the services accept it but the chart refuses: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`;
+      }
+      return undefined;
+    });
+    expect(mismatches.filter((m) => m !== undefined)).toEqual([]);
+    expect(probes.length).toBeGreaterThan(250);
+  }, 180_000);
+});
