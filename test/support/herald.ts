@@ -29,6 +29,8 @@ export interface HeraldProcess {
   readonly exited: Promise<Exit>;
   /** Resolves with the first log record (parsed JSON line) matching `predicate`. */
   waitForLog(predicate: (record: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves with the first stdout line (log record or not) matching `predicate`. */
+  waitForLine(predicate: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** Sends SIGTERM (or `signal`) and resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
@@ -68,6 +70,7 @@ export async function startHerald(options: StartOptions = {}): Promise<HeraldPro
   const stdout: string[] = [];
   const stderr: string[] = [];
   const listeners = new Set<(record: Record<string, unknown>) => void>();
+  const lineListeners = new Set<(line: string) => void>();
   let partial = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     partial += chunk;
@@ -75,6 +78,7 @@ export async function startHerald(options: StartOptions = {}): Promise<HeraldPro
     partial = lines.pop()!;
     for (const line of lines) {
       stdout.push(line);
+      for (const listener of lineListeners) listener(line);
       if (!line.startsWith('{')) continue;
       let record: Record<string, unknown>;
       try {
@@ -121,6 +125,29 @@ export async function startHerald(options: StartOptions = {}): Promise<HeraldPro
       });
     });
 
+  const waitForLine = (predicate: (line: string) => boolean, timeoutMs = 10_000) =>
+    new Promise<string>((resolve, reject) => {
+      const seen = stdout.find(predicate);
+      if (seen !== undefined) return resolve(seen);
+      const timer = setTimeout(() => {
+        lineListeners.delete(listener);
+        reject(new Error(`output line not seen within ${timeoutMs}ms; stderr: ${stderr.join('')}`));
+      }, timeoutMs);
+      const listener = (line: string) => {
+        if (!predicate(line)) return;
+        clearTimeout(timer);
+        lineListeners.delete(listener);
+        resolve(line);
+      };
+      lineListeners.add(listener);
+      void exited.then((exit) => {
+        if (!lineListeners.has(listener)) return;
+        clearTimeout(timer);
+        lineListeners.delete(listener);
+        reject(new Error(`herald exited (${exit.code ?? exit.signal}) before the output line; stderr: ${stderr.join('')}`));
+      });
+    });
+
   const listening = await waitForLog((record) => record.msg === 'herald listening', options.timeoutMs ?? 15_000);
   const port = listening.port as number;
   const url = `http://127.0.0.1:${port}`;
@@ -134,6 +161,7 @@ export async function startHerald(options: StartOptions = {}): Promise<HeraldPro
     stderr,
     exited,
     waitForLog,
+    waitForLine,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -9,10 +9,10 @@ import { isValidSeq } from './seq.js';
 
 export type DecodeResult =
   | { ok: true; command: Command }
-  | { ok: false; problem: ProblemDefinition; message: string; replyTo?: string; channel?: string };
+  | { ok: false; problem: ProblemDefinition; message: string; replyTo?: string };
 
-function fail(problem: ProblemDefinition, message: string, replyTo?: string, channel?: string): DecodeResult {
-  return { ok: false, problem, message, replyTo, channel };
+function fail(problem: ProblemDefinition, message: string, replyTo?: string): DecodeResult {
+  return { ok: false, problem, message, replyTo };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -51,7 +51,7 @@ export function decodeCommand(text: string): DecodeResult {
       if (type === 'unsubscribe') return { ok: true, command: { type, id: replyTo, data: { channel } } };
       const since = data.since;
       if (since !== undefined && !isValidSeq(since)) {
-        return fail(Problem.invalidMessage, '"data.since" must be a seq received from this server', replyTo, channel);
+        return fail(Problem.invalidMessage, '"data.since" must be a seq received from this server', replyTo);
       }
       return { ok: true, command: { type, id: replyTo, data: since === undefined ? { channel } : { channel, since } } };
     }

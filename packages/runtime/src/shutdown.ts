@@ -40,7 +40,8 @@ export function installShutdown(options: ShutdownOptions): () => Promise<void> {
       );
     return started;
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: a second signal during the drain must not kill the process.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   return () => shutdown('manual');
 }

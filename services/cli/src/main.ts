@@ -64,6 +64,13 @@ function tokenCommand(args: string[]): void {
   );
 }
 
+// `herald start | head`: a closed stdout must not crash the process (EPIPE).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'start':

@@ -28,10 +28,6 @@ import { generateSecret } from './tokens.js';
 
 export type Mode = 'start' | 'edge' | 'ingest';
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** An ingest-only process subscribes to nothing; publications never reach it. */
 const IGNORE_PUBLICATIONS: BrokerListener = { onPublication() {}, onDisconnected() {}, onResubscribed() {} };
 
@@ -92,11 +88,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
     timeoutMs: config.SHUTDOWN_TIMEOUT,
     run: async () => {
       health.startDraining();
-      // The listener stays open (readiness 503, upgrades refused) for the whole drain
-      // period, even with few connections, so load balancers see the node leave.
-      const drainPeriod = delay(config.SHUTDOWN_DRAIN_PERIOD);
       if (edge) await edge.drain(config.SHUTDOWN_DRAIN_PERIOD);
-      await drainPeriod;
       await Promise.all(servers.map((s) => closeServer(s)));
       if (edge) await edge.stop();
       else await components.broker.stop();

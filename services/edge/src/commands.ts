@@ -36,7 +36,7 @@ async function subscribe(session: Session, command: SubscribeCommand): Promise<v
   const replyTo = command.id;
   if (session.closing) return;
   if (!session.identity.grants.allows(channel)) {
-    session.sendError(Problem.forbidden, `Not allowed to subscribe to ${channel}`, replyTo, channel);
+    session.sendError(Problem.forbidden, `Not allowed to subscribe to ${channel}`, replyTo);
     return;
   }
   if (session.subscriptions.has(channel)) {
@@ -46,7 +46,7 @@ async function subscribe(session: Session, command: SubscribeCommand): Promise<v
   }
   const { maxSubscriptionsPerConnection } = session.context.options;
   if (session.subscriptions.size >= maxSubscriptionsPerConnection) {
-    session.sendError(Problem.tooManySubscriptions, `At most ${maxSubscriptionsPerConnection} subscriptions per connection`, replyTo, channel);
+    session.sendError(Problem.tooManySubscriptions, `At most ${maxSubscriptionsPerConnection} subscriptions per connection`, replyTo);
     return;
   }
 
@@ -63,7 +63,7 @@ async function subscribe(session: Session, command: SubscribeCommand): Promise<v
     if (session.subscriptions.get(channel) === subscription) {
       session.subscriptions.delete(channel);
       hub.leave(session, subscription);
-      session.sendError(Problem.internal, `Could not subscribe to ${channel}; try again`, replyTo, channel);
+      session.sendError(Problem.internal, `Could not subscribe to ${channel}; try again`, replyTo);
     }
     return;
   }

@@ -176,6 +176,7 @@ export class EdgeServer implements EdgeContext {
   async drain(periodMs: number): Promise<void> {
     this.draining = true;
     const count = this.sessions.size;
+    const endsAt = Date.now() + periodMs;
     this.logger.info({ connections: count, periodMs }, 'draining connections');
     await spreadOver([...this.sessions], periodMs, (session) => session.close(CloseCode.GoingAway, CloseReason.draining, 'drain'));
     if (this.sessions.size > 0) {
@@ -189,6 +190,10 @@ export class EdgeServer implements EdgeContext {
       });
     }
     for (const session of [...this.sessions]) session.terminate('drain');
+    // A node that had clients stays up (readiness 503, upgrades refused) until the period
+    // ends, even when they left early: those reconnecting meet a refusal, not a dead port.
+    const remainingMs = endsAt - Date.now();
+    if (count > 0 && remainingMs > 0) await new Promise((resolve) => setTimeout(resolve, remainingMs));
     this.logger.info({ connections: count }, 'drained');
   }
 

@@ -116,7 +116,7 @@ export class Session {
       return;
     }
     if (!decoded.ok) {
-      this.sendError(decoded.problem, decoded.message, decoded.replyTo, decoded.channel);
+      this.sendError(decoded.problem, decoded.message, decoded.replyTo);
       if (decoded.problem === Problem.invalidMessage) {
         this.invalidStreak += 1;
         if (this.invalidStreak >= INVALID_STREAK_LIMIT) {

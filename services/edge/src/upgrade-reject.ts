@@ -18,6 +18,8 @@ export function rejectUpgrade(socket: Duplex, problem: ProblemDefinition, detail
       `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Cache-Control: no-store\r\n' +
+      // RFC 9110: a 401 names the scheme the client must use.
+      (problem.status === 401 ? 'WWW-Authenticate: Bearer realm="herald"\r\n' : '') +
       `\r\n${body}`,
   );
 }
