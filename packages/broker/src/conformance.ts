@@ -32,6 +32,7 @@ export class RecordingListener implements BrokerListener {
   disconnects = 0;
   resubscribes = 0;
   private waiters: Array<{ count: number; resolve: () => void }> = [];
+  private eventWaiters: Array<{ ready: () => boolean; resolve: () => void }> = [];
 
   onPublication(channel: string, seq: string, envelope: Buffer): void {
     this.received.push({ channel, seq, envelope: envelope.toString('utf8') });
@@ -43,14 +44,39 @@ export class RecordingListener implements BrokerListener {
   }
   onDisconnected(): void {
     this.disconnects += 1;
+    this.wakeEventWaiters();
   }
   onResubscribed(): void {
     this.resubscribes += 1;
+    this.wakeEventWaiters();
   }
 
   waitFor(count: number): Promise<void> {
     if (this.received.length >= count) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
+
+  /** Resolves once onDisconnected has been called `count` times in all. */
+  waitForDisconnects(count: number): Promise<void> {
+    return this.waitUntil(() => this.disconnects >= count);
+  }
+
+  /** Resolves once onResubscribed has been called `count` times in all. */
+  waitForResubscribes(count: number): Promise<void> {
+    return this.waitUntil(() => this.resubscribes >= count);
+  }
+
+  private waitUntil(ready: () => boolean): Promise<void> {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve) => this.eventWaiters.push({ ready, resolve }));
+  }
+
+  private wakeEventWaiters(): void {
+    this.eventWaiters = this.eventWaiters.filter((waiter) => {
+      if (!waiter.ready()) return true;
+      waiter.resolve();
+      return false;
+    });
   }
 }
 
@@ -255,7 +281,11 @@ export function brokerConformance(engine: string, makeFixture: () => Promise<Bro
       expect(elsewhere.duplicate).toBe(false);
       const marker = await broker.publish(request(ch));
       await listener.waitFor(3);
-      expect(listener.received.map((r) => r.seq)).toEqual([first.seq, elsewhere.seq, marker.seq]);
+      // Compared per channel: the contract orders a channel's events, not events of
+      // different channels (a cluster delivers each shard on its own connection).
+      const seqsOf = (name: string) => listener.received.filter((r) => r.channel === name).map((r) => r.seq);
+      expect(seqsOf(ch)).toEqual([first.seq, marker.seq]);
+      expect(seqsOf(other)).toEqual([elsewhere.seq]);
     });
 
     it('expires history after historyTtl but remembers the top', { timeout }, async () => {
@@ -281,6 +311,127 @@ export function brokerConformance(engine: string, makeFixture: () => Promise<Bro
       const { broker } = await node();
       await broker.stop();
       await expect(broker.publish(request(channel()))).rejects.toThrow();
+    });
+
+    it('rejects every operation after stop', { timeout }, async () => {
+      const { broker } = await node();
+      const ch = channel();
+      await broker.publish(request(ch));
+      await broker.stop();
+      expect(broker.state).toBe('closed');
+      await expect(broker.publishBatch([request(ch)])).rejects.toThrow();
+      await expect(broker.subscribe(ch)).rejects.toThrow();
+      await expect(broker.history(ch, '1-0')).rejects.toThrow();
+      await expect(broker.position(ch)).rejects.toThrow();
+    });
+
+    it('fans a publication out to every instance subscribed to the channel', { timeout }, async () => {
+      const publisher = await node();
+      const a = await node();
+      const b = await node();
+      const ch = channel();
+      await Promise.all([a.broker.subscribe(ch), b.broker.subscribe(ch)]);
+      const seqs: string[] = [];
+      for (let i = 0; i < 5; i++) seqs.push((await publisher.broker.publish(request(ch))).seq);
+      await Promise.all([a.listener.waitFor(5), b.listener.waitFor(5)]);
+      expect(a.listener.received.map((r) => r.seq)).toEqual(seqs);
+      expect(b.listener.received.map((r) => r.seq)).toEqual(seqs);
+      expect(a.listener.received.map((r) => r.envelope)).toEqual(b.listener.received.map((r) => r.envelope));
+    });
+
+    it('keeps the last of subscribe and unsubscribe calls made in the same tick', { timeout }, async () => {
+      const { broker, listener } = await node();
+      const ch = channel('kept');
+      const gone = channel('gone');
+      const marker = channel('marker');
+      await broker.subscribe(marker);
+      // Not awaited one by one: an engine may batch them, but must keep their order.
+      await Promise.all([
+        broker.subscribe(ch),
+        broker.unsubscribe(ch),
+        broker.subscribe(ch),
+        broker.subscribe(gone),
+        broker.unsubscribe(gone),
+      ]);
+      await broker.publish(request(ch));
+      await listener.waitFor(1);
+      await broker.publish(request(gone));
+      await broker.publish(request(marker));
+      await listener.waitFor(2);
+      expect(listener.received.map((r) => r.channel)).toEqual([ch, marker]);
+    });
+
+    it('serves from history the same envelope bytes it delivered live', { timeout }, async () => {
+      const { broker, listener } = await node();
+      const ch = channel();
+      await broker.subscribe(ch);
+      // Non-ASCII data must survive both paths byte for byte.
+      const event = makeEvent({ data: JSON.stringify({ merchant_id: 'm_1', note: 'café ✓ 日本' }) });
+      const before = await broker.publish(request(ch));
+      const { seq } = await broker.publish(request(ch, event));
+      await listener.waitFor(2);
+      const result = await broker.history(ch, before.seq);
+      expect(result.complete).toBe(true);
+      if (!result.complete) return;
+      expect(result.publications.map((p) => p.seq)).toEqual([seq]);
+      expect(result.publications[0]!.envelope.toString('utf8')).toBe(listener.received[1]!.envelope);
+      expect(JSON.parse(listener.received[1]!.envelope).data.note).toBe('café ✓ 日本');
+    });
+
+    it('dedupes inside one batch and does not move the position for a duplicate', { timeout }, async () => {
+      const { broker, listener } = await node();
+      const ch = channel();
+      await broker.subscribe(ch);
+      const event = makeEvent();
+      const results = await broker.publishBatch([request(ch, event, event.id), request(ch, event, event.id), request(ch)]);
+      const [first, second, third] = results.map((r) => {
+        if (r instanceof Error) throw r;
+        return r;
+      });
+      expect(first!.duplicate).toBe(false);
+      expect(second).toEqual({ seq: first!.seq, duplicate: true });
+      expect(third!.duplicate).toBe(false);
+      await listener.waitFor(2);
+      expect(listener.received.map((r) => r.seq)).toEqual([first!.seq, third!.seq]);
+      const again = await broker.publish(request(ch, event, event.id));
+      expect(again).toEqual({ seq: first!.seq, duplicate: true });
+      expect(await broker.position(ch)).toBe(third!.seq);
+    });
+
+    it('says why history is incomplete', { timeout }, async () => {
+      const ttl = 600;
+      const { broker } = await node({ historySize: 3, historyTtlMs: ttl });
+      const ch = channel();
+      expect(await broker.history(ch, '1-0')).toEqual({ complete: false, reason: 'unknown-channel' });
+      const seqs: string[] = [];
+      for (let i = 0; i < 5; i++) seqs.push((await broker.publish(request(ch))).seq);
+      const future = `${Number(seqs[4]!.split('-')[0]) + 60_000}-0`;
+      expect(await broker.history(ch, future)).toEqual({ complete: false, reason: 'future-seq' });
+      expect(await broker.history(ch, seqs[0]!)).toEqual({ complete: false, reason: 'trimmed' });
+      // seqs[1] was the last event dropped: history is complete after it.
+      const fromFloor = await broker.history(ch, seqs[1]!);
+      expect(fromFloor.complete).toBe(true);
+      if (fromFloor.complete) expect(fromFloor.publications.map((p) => p.seq)).toEqual(seqs.slice(2));
+      await eventually(async () => (await broker.history(ch, seqs[3]!)).complete === false, ttl * 10);
+      expect(await broker.history(ch, seqs[3]!)).toEqual({ complete: false, reason: 'expired' });
+      expect(await broker.position(ch)).toBe(seqs[4]);
+    });
+
+    it('drops events older than historyTtl while the channel stays busy', { timeout: Math.max(timeout, 15_000) }, async () => {
+      const ttl = 1_500;
+      const { broker } = await node({ historyTtlMs: ttl });
+      const ch = channel();
+      const a = await broker.publish(request(ch));
+      const b = await broker.publish(request(ch));
+      // Time passing is the subject here: no event announces it.
+      await new Promise((resolve) => setTimeout(resolve, ttl / 2));
+      const c = await broker.publish(request(ch));
+      // Once a and b are older than the ttl (c is not yet), b is the floor.
+      await eventually(async () => !(await broker.history(ch, a.seq)).complete, ttl * 4);
+      const fromB = await broker.history(ch, b.seq);
+      expect(fromB.complete).toBe(true);
+      if (fromB.complete) expect(fromB.publications.map((p) => p.seq)).toEqual([c.seq]);
+      expect(await broker.history(ch, a.seq)).toEqual({ complete: false, reason: 'trimmed' });
     });
   });
 }

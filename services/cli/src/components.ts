@@ -5,13 +5,15 @@
 import type { Admission } from '@herald/admission';
 import { MemoryAdmission } from '@herald/admission';
 import { MemoryBroker, type Broker, type RetentionOptions } from '@herald/broker';
-import { MemoryIdempotencyStore, type IdempotencyStore } from '@herald/ingest';
-import { ConfigError, type HeraldConfig, type Logger } from '@herald/runtime';
+import { MemoryIdempotencyStore, type EventPublisher, type IdempotencyStore } from '@herald/ingest';
+import { ConfigError, type HeraldConfig, type Logger, type Service } from '@herald/runtime';
 
 export interface Components {
   broker: Broker;
   admission: Admission;
   idempotency: IdempotencyStore;
+  /** Starts reading the Redis ingest stream, where there is one. */
+  startIngestStream?(publisher: EventPublisher): Promise<void>;
   /** Closes what the components opened besides the broker and admission. */
   close(): Promise<void>;
 }
@@ -44,10 +46,10 @@ export function memoryComponents(config: HeraldConfig): Components {
 }
 
 /** `herald edge` / `herald ingest`: shared state in Redis or a Redis Cluster. */
-export async function redisComponents(config: HeraldConfig, nodeId: string, logger: Logger): Promise<Components> {
+export async function redisComponents(config: HeraldConfig, nodeId: string, logger: Logger, services: readonly Service[]): Promise<Components> {
   if (config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES.length === 0) {
     throw new ConfigError('REDIS_URL', 'REDIS_URL or REDIS_CLUSTER_NODES is required for herald edge and herald ingest (herald start runs without Redis)');
   }
   const { createRedisComponents } = await import('./components-redis.js');
-  return createRedisComponents(config, nodeId, logger);
+  return createRedisComponents(config, nodeId, logger, services);
 }

@@ -4,7 +4,7 @@
  * value ends the process with one line naming the variable.
  */
 import type { Server } from 'node:http';
-import type { BrokerListener } from '@herald/broker';
+import { BrokerUnavailableError, type BrokerListener } from '@herald/broker';
 import type { EdgeServer } from '@herald/edge';
 import {
   Gauge,
@@ -43,17 +43,24 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, node: nodeId });
   const registry = createMetricsRegistry(nodeId);
   const health = new Health();
-  const components: Components = mode === 'start' ? memoryComponents(config) : await redisComponents(config, nodeId, logger);
+  const components: Components = mode === 'start' ? memoryComponents(config) : await redisComponents(config, nodeId, logger, services);
   const context: ProcessContext = { config, nodeId, logger, registry, health, components };
   registerProcessMetrics(registry, components);
 
   const edge: EdgeServer | undefined = mode === 'ingest' ? undefined : buildEdge(context);
   const ingest: IngestParts | undefined = mode === 'edge' ? undefined : buildIngest(context);
-  if (edge) await edge.start();
-  else {
-    health.addCheck(() => (components.broker.state === 'ready' ? undefined : `broker ${components.broker.state}`));
-    await components.broker.start(IGNORE_PUBLICATIONS);
+  try {
+    if (edge) await edge.start();
+    else {
+      health.addCheck(() => (components.broker.state === 'ready' ? undefined : `broker ${components.broker.state}`));
+      await components.broker.start(IGNORE_PUBLICATIONS);
+    }
+  } catch (error) {
+    await components.close().catch(() => {});
+    if (error instanceof BrokerUnavailableError) throw new StartupError(`cannot reach the broker: ${error.message}`);
+    throw error;
   }
+  if (ingest && components.startIngestStream) await components.startIngestStream(ingest.publisher);
 
   const servers: Server[] = [];
   const routes: RouteHandler[] = [];

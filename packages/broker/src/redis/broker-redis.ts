@@ -1,0 +1,301 @@
+/**
+ * The Redis engines of the Broker: one Redis (PUBLISH/SUBSCRIBE) or Redis Cluster
+ * (SPUBLISH/SSUBSCRIBE, sharded pub/sub). The clients are injected: a command client
+ * for the publish script, history and position, and a subscriber client used only for
+ * pub/sub. See keys.ts for the key layout, lua.ts for the scripts and channel-store.ts
+ * for the command side; this file is the lifecycle and the subscriber side.
+ *
+ * Delivery: the script publishes "<seq> <envelope>"; the subscriber splits it without
+ * decoding the envelope and hands the listener a subarray of ioredis's Buffer.
+ *
+ * Disconnections: when the subscriber connection (or a shard's) or the command
+ * connection is lost, the state is `disconnected` and the listener hears
+ * `onDisconnected` once. Publications are not delivered until every channel is
+ * re-subscribed and the command client is back (the listener's gap fill needs it);
+ * then the state is `ready` again and the listener hears `onResubscribed`, and fills
+ * the gap from history. Dropping live messages in between is what makes that fill
+ * exact: the hub reads history from the last seq it delivered, so nothing it skipped
+ * can be lost.
+ */
+import { Cluster, type Redis } from 'ioredis';
+import {
+  BrokerUnavailableError,
+  DEFAULT_RETENTION,
+  type Broker,
+  type BrokerListener,
+  type BrokerState,
+  type HistoryResult,
+  type PublishRequest,
+  type PublishResult,
+  type RetentionOptions,
+} from '../broker.js';
+import { RedisChannelStore } from './channel-store.js';
+import { closeClient, whenReady } from './connection.js';
+import { toBrokerError, withDeadline } from './errors.js';
+import { KeyLayout, DEFAULT_KEY_PREFIX } from './keys.js';
+import type { LinkEvents, PubSubLink } from './link.js';
+import { ClusterLink } from './link-cluster.js';
+import { StandaloneLink } from './link-standalone.js';
+import { watchClientErrors, type BrokerLogger } from './logger.js';
+import { Subscriptions } from './subscriptions.js';
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisBrokerOptions {
+  /** Commands: the publish script, history, position. Best with enableOfflineQueue: false. */
+  client: RedisClient;
+  /** Pub/sub only; a Cluster needs `shardedSubscribers: true`. Same topology as `client`. */
+  subscriber: RedisClient;
+  /** Prefix of every key and channel (default `herald`). */
+  keyPrefix?: string;
+  retention?: Partial<RetentionOptions>;
+  logger?: BrokerLogger;
+  /** Upper bound of publish/history/position before BrokerUnavailableError (default 3000). */
+  operationTimeoutMs?: number;
+  /** How long start() waits for both clients to be ready (default 10000). */
+  startTimeoutMs?: number;
+  /** Whether stop() closes the clients (default true: the broker owns them). */
+  closeClientsOnStop?: boolean;
+}
+
+const MIN_RECOVERY_DELAY_MS = 50;
+const MAX_RECOVERY_DELAY_MS = 2_000;
+
+export class RedisBroker implements Broker {
+  readonly kind: 'redis' | 'redis-cluster';
+  readonly keys: KeyLayout;
+  readonly retention: RetentionOptions;
+
+  private readonly client: RedisClient;
+  private readonly subscriber: RedisClient;
+  private readonly link: PubSubLink;
+  private readonly subscriptions: Subscriptions;
+  private readonly logger: BrokerLogger | undefined;
+  private readonly operationTimeoutMs: number;
+  private readonly startTimeoutMs: number;
+  private readonly closeClientsOnStop: boolean;
+  private readonly store: RedisChannelStore;
+
+  private listener: BrokerListener | undefined;
+  private started = false;
+  /** The subscription side's state; `state` also reflects the command client. */
+  private phase: BrokerState = 'connecting';
+  private recovering = false;
+  private recoverAgain = false;
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private recoveryDelayMs = 0;
+
+  constructor(options: RedisBrokerOptions) {
+    const clusterClient = options.client instanceof Cluster;
+    if (clusterClient !== options.subscriber instanceof Cluster) {
+      throw new TypeError('RedisBroker: client and subscriber must both be Redis or both be Cluster');
+    }
+    // A connection in subscriber mode refuses every other command.
+    if (options.client === options.subscriber) throw new TypeError('RedisBroker: the subscriber must be a client of its own');
+    // Without it ioredis sends SSUBSCRIBE to one random node and misses the other shards.
+    if (options.subscriber instanceof Cluster && options.subscriber.options.shardedSubscribers !== true) {
+      throw new TypeError('RedisBroker: a Cluster subscriber needs the option shardedSubscribers: true');
+    }
+    this.kind = clusterClient ? 'redis-cluster' : 'redis';
+    this.client = options.client;
+    this.subscriber = options.subscriber;
+    this.keys = new KeyLayout(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.retention = { ...DEFAULT_RETENTION, ...options.retention };
+    this.logger = options.logger;
+    this.operationTimeoutMs = options.operationTimeoutMs ?? 3_000;
+    this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.closeClientsOnStop = options.closeClientsOnStop ?? true;
+    this.link = options.subscriber instanceof Cluster ? new ClusterLink(options.subscriber) : new StandaloneLink(options.subscriber);
+    this.subscriptions = new Subscriptions(this.link, this.onCommandFailed);
+    this.store = new RedisChannelStore(this.client, this.keys, this.retention, this.operationTimeoutMs);
+    // Before anything can connect: an ioredis client without an error handler
+    // crashes the process on the first refused connection.
+    watchClientErrors(this.client, `${this.kind} commands`, this.logger);
+    watchClientErrors(this.subscriber, `${this.kind} subscriber`, this.logger);
+  }
+
+  get state(): BrokerState {
+    // Ready means both halves work: ingest only publishes, and a node whose command
+    // connection is down cannot fill gaps either.
+    if (this.phase === 'ready' && this.client.status !== 'ready') return 'disconnected';
+    return this.phase;
+  }
+
+  async start(listener: BrokerListener): Promise<void> {
+    if (this.phase === 'closed') throw new BrokerUnavailableError('redis broker is closed');
+    if (this.started) throw new Error('redis broker already started');
+    this.started = true;
+    this.listener = listener;
+    this.link.attach(this.linkEvents);
+    this.client.on('close', this.onCommandsDown);
+    this.client.on('ready', this.onLinkUp);
+    try {
+      await Promise.all([whenReady(this.client, this.startTimeoutMs), whenReady(this.subscriber, this.startTimeoutMs)]);
+    } catch (error) {
+      throw toBrokerError(error, 'connect');
+    }
+    if (this.phase !== 'connecting') throw new BrokerUnavailableError('redis broker was stopped while starting');
+    this.phase = 'ready';
+    this.subscriptions.resume();
+    this.logger?.info({ broker: this.kind, keyPrefix: this.keys.prefix }, 'broker connected');
+  }
+
+  async stop(): Promise<void> {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+    this.subscriptions.close();
+    this.link.detach();
+    this.client.off('close', this.onCommandsDown);
+    this.client.off('ready', this.onLinkUp);
+    if (this.closeClientsOnStop) await Promise.all([closeClient(this.client), closeClient(this.subscriber)]);
+  }
+
+  async publish(request: PublishRequest): Promise<PublishResult> {
+    this.assertUsable();
+    return this.store.publish(request);
+  }
+
+  async publishBatch(requests: readonly PublishRequest[]): Promise<Array<PublishResult | Error>> {
+    this.assertUsable();
+    return this.store.publishBatch(requests);
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    this.assertUsable();
+    return this.subscriptions.add(this.keys.pubsub(channel), channel);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    return this.subscriptions.remove(this.keys.pubsub(channel));
+  }
+
+  async history(channel: string, since: string): Promise<HistoryResult> {
+    this.assertUsable();
+    return this.store.history(channel, since);
+  }
+
+  async position(channel: string): Promise<string | undefined> {
+    this.assertUsable();
+    return this.store.position(channel);
+  }
+
+  // Subscriber side -----------------------------------------------------------------
+
+  /** The delivery hot path: one lookup and one split per message, no allocation of closures. */
+  private readonly onMessage = (redisChannel: Buffer, payload: Buffer): void => {
+    // While disconnected nothing is delivered: the gap fill after onResubscribed
+    // reads these from history, in order.
+    if (this.phase !== 'ready') return;
+    const channel = this.subscriptions.lookup(redisChannel.toString());
+    if (channel === undefined) return;
+    const space = payload.indexOf(0x20);
+    if (space <= 0) return;
+    try {
+      this.listener!.onPublication(channel, payload.toString('latin1', 0, space), payload.subarray(space + 1));
+    } catch (error) {
+      // The listener must not throw; if it does, it must not break ioredis's parser.
+      this.logger?.error({ err: error, channel }, 'broker listener threw on a publication');
+    }
+  };
+
+  private readonly onLinkDown = (reason: string): void => {
+    if (this.phase === 'ready') {
+      this.phase = 'disconnected';
+      this.subscriptions.suspend();
+      this.logger?.warn({ broker: this.kind, reason }, 'broker subscriptions lost; resubscribing when Redis is back');
+      this.notify('onDisconnected');
+    } else if (this.phase === 'disconnected') {
+      // Lost again while recovering: an ongoing resync must not count.
+      this.subscriptions.suspend();
+    } else {
+      return;
+    }
+    // A cluster stays up when one shard is lost; a single Redis will emit `ready`.
+    if (this.link.isUp()) this.scheduleRecovery(false);
+  };
+
+  /**
+   * The command connection is lost: subscriptions may be intact, but the listener
+   * cannot fill gaps, so it hears the same disconnection, and the same
+   * onResubscribed once both sides are back (its cue to fill). Treated exactly like
+   * a subscriber loss, resubscription included, to keep one invariant: nothing is
+   * delivered, and no subscribe resolves, unless the broker is ready.
+   */
+  private readonly onCommandsDown = (): void => {
+    this.onLinkDown('command connection closed');
+  };
+
+  private readonly onLinkUp = (): void => {
+    if (this.phase === 'disconnected') this.scheduleRecovery(true);
+  };
+
+  private readonly linkEvents: LinkEvents = {
+    onMessage: this.onMessage,
+    onDown: this.onLinkDown,
+    onUp: this.onLinkUp,
+  };
+
+  private readonly onCommandFailed = (error: unknown): void => {
+    this.logger?.warn({ err: error, broker: this.kind }, 'pub/sub command failed');
+    this.onLinkDown('a subscribe command failed');
+  };
+
+  private scheduleRecovery(now: boolean): void {
+    if (this.phase !== 'disconnected') return;
+    if (this.recovering) {
+      this.recoverAgain = true;
+      return;
+    }
+    if (this.recoveryTimer) {
+      if (!now) return;
+      clearTimeout(this.recoveryTimer);
+    }
+    const delay = now ? 0 : this.recoveryDelayMs;
+    this.recoveryDelayMs = Math.min(MAX_RECOVERY_DELAY_MS, Math.max(MIN_RECOVERY_DELAY_MS, this.recoveryDelayMs * 2));
+    this.recoveryTimer = setTimeout(this.recover, delay);
+    this.recoveryTimer.unref();
+  }
+
+  private readonly recover = async (): Promise<void> => {
+    this.recoveryTimer = undefined;
+    // Each side's `ready` event calls again: wait for both.
+    if (this.phase !== 'disconnected' || !this.link.isUp() || this.client.status !== 'ready') return;
+    this.recovering = true;
+    this.recoverAgain = false;
+    let ok = false;
+    try {
+      ok = await withDeadline(this.subscriptions.resync(), this.operationTimeoutMs, 'resubscribe');
+    } catch (error) {
+      this.logger?.warn({ err: error, broker: this.kind }, 'resubscribe attempt failed');
+    } finally {
+      this.recovering = false;
+    }
+    if (this.phase !== 'disconnected') return;
+    if (!ok) {
+      // Replies still in flight must not count for the next attempt.
+      this.subscriptions.suspend();
+      this.scheduleRecovery(this.recoverAgain);
+      return;
+    }
+    this.phase = 'ready';
+    this.recoveryDelayMs = 0;
+    this.subscriptions.resume();
+    this.logger?.info({ broker: this.kind, channels: this.subscriptions.size }, 'broker subscriptions restored');
+    this.notify('onResubscribed');
+  };
+
+  private notify(event: 'onDisconnected' | 'onResubscribed'): void {
+    try {
+      this.listener?.[event]();
+    } catch (error) {
+      this.logger?.error({ err: error }, `broker listener threw in ${event}`);
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.phase === 'closed') throw new BrokerUnavailableError('redis broker is closed');
+    if (!this.started) throw new BrokerUnavailableError('redis broker is not started');
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Running the Lua scripts: EVALSHA (the script body is not resent on every publish),
+ * falling back to EVAL when the node does not know the script yet (first use, after
+ * a restart or SCRIPT FLUSH). NOSCRIPT means the script did not run, so resending is
+ * safe. Works the same on one Redis and on a Cluster (ioredis routes by KEYS).
+ */
+import { createHash } from 'node:crypto';
+import type { ChainableCommander } from 'ioredis';
+import { HISTORY_LUA, PUBLISH_LUA } from './lua.js';
+
+export type ScriptArg = string | number | Buffer;
+
+/** What the runner needs from a Redis or Cluster client. */
+export interface ScriptClient {
+  call(command: string, ...args: ScriptArg[]): Promise<unknown>;
+  callBuffer(command: string, ...args: ScriptArg[]): Promise<unknown>;
+}
+
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+}
+
+export const PUBLISH_SCRIPT = new LuaScript('publish', PUBLISH_LUA);
+export const HISTORY_SCRIPT = new LuaScript('history', HISTORY_LUA);
+
+export function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/** Runs the script; replies with strings. */
+export async function runScript(client: ScriptClient, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  try {
+    return await client.call('evalsha', script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return client.call('eval', script.source, keys.length, ...keys, ...args);
+  }
+}
+
+/** Runs the script; bulk replies arrive as Buffers (envelopes stay bytes). */
+export async function runScriptBuffer(
+  client: ScriptClient,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+): Promise<unknown> {
+  try {
+    return await client.callBuffer('evalsha', script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return client.callBuffer('eval', script.source, keys.length, ...keys, ...args);
+  }
+}
+
+/**
+ * Queues the script on a pipeline. The first command of a pipeline goes as EVAL so
+ * that the node has the script cached before the EVALSHAs behind it run: a batch
+ * never meets NOSCRIPT half-way, which would reorder a channel's publications.
+ */
+export function queueScript(
+  pipeline: ChainableCommander,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+  first: boolean,
+): void {
+  pipeline.call(first ? 'eval' : 'evalsha', first ? script.source : script.sha, keys.length, ...keys, ...args);
+}

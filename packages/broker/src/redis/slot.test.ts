@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { keySlot } from './slot.js';
+
+describe('keySlot', () => {
+  // Expected values from CLUSTER KEYSLOT on redis-server 7.0.
+  it.each([
+    ['123456789', 12739],
+    ['foo', 12182],
+    ['{user1000}.following', 3443],
+    ['foo{}{bar}', 8363],
+    ['foo{{bar}}zap', 4015],
+    ['foo{bar}{zap}', 5061],
+    ['herald:{merchant:m_42}:s', 15905],
+    ['{café}', 5735],
+  ])('slot of %s is %i', (key, slot) => {
+    expect(keySlot(key)).toBe(slot);
+  });
+});
