@@ -54,6 +54,7 @@ if (missing.length > 0) {
 }
 
 installAndBuild();
+pnpm(['run', 'typecheck']);
 pnpm(['run', 'lint']);
 const result = spawnSync(process.execPath, [`${root}/node_modules/vitest/vitest.mjs`, 'run', ...process.argv.slice(2)], {
   cwd: root,

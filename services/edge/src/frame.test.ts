@@ -1,10 +1,10 @@
-import { Receiver } from 'ws';
+import * as ws from 'ws';
 import { describe, expect, it } from 'vitest';
 import { PING_FRAME, frameText } from './frame.js';
 
 function parse(frames: Buffer): Array<{ opcode: string; data: string }> {
   const out: Array<{ opcode: string; data: string }> = [];
-  const receiver = new (Receiver as unknown as new (options: object) => NodeJS.WritableStream & NodeJS.EventEmitter)({ isServer: false });
+  const receiver = new ((ws as unknown as { Receiver: unknown }).Receiver as new (options: object) => NodeJS.WritableStream & NodeJS.EventEmitter)({ isServer: false });
   receiver.on('message', (data: Buffer) => out.push({ opcode: 'text', data: data.toString() }));
   receiver.on('ping', (data: Buffer) => out.push({ opcode: 'ping', data: data.toString() }));
   receiver.write(frames);
