@@ -38,7 +38,8 @@ function createClient(connection: RedisConnectionOptions, name: string, logger: 
   else {
     const { connectionName, commandTimeout, keepAlive, ...clusterLevel } = options;
     const cluster: ClusterOptions = {
-      enableOfflineQueue: false,
+      // The stream client asks for a queue: its first command goes out before the slots are known.
+      enableOfflineQueue: clusterLevel.enableOfflineQueue ?? false,
       clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
       ...(clusterLevel.enableAutoPipelining ? { enableAutoPipelining: true } : {}),
       redisOptions: {

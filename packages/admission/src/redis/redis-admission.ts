@@ -39,6 +39,8 @@ type ScriptClient = {
 };
 
 const SILENT: AdmissionLogger = { info() {}, warn() {} };
+/** ACQUIRE's answer when this node is not (or no longer) known to Redis. */
+const UNKNOWN_NODE = 3;
 
 export class RedisAdmission implements Admission {
   readonly kind = 'redis';
@@ -54,6 +56,7 @@ export class RedisAdmission implements Admission {
   private pendingReleases = new Map<string, number>();
   private releaseScheduled = false;
   private renewTask: ScheduledTask | undefined;
+  private rejoining: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly options: RedisAdmissionOptions) {
@@ -97,17 +100,14 @@ export class RedisAdmission implements Admission {
   async acquire(user: string): Promise<AdmissionResult> {
     if (this.degraded === undefined) {
       try {
-        const { maxConnections, maxConnectionsPerUser } = this.options.limits;
-        const code = await this.scripts.heraldAdmissionAcquire(
-          ...this.allKeys(),
-          Date.now(),
-          this.keys.nodePrefix,
-          this.options.nodeId,
-          this.leaseUntil(),
-          user,
-          maxConnections ?? -1,
-          maxConnectionsPerUser ?? -1,
-        );
+        let code = await this.acquireOnRedis(user);
+        if (code === UNKNOWN_NODE) {
+          // Reaped while alive (a lapsed lease, or Redis lost its data): put the whole
+          // share back, then count this one.
+          await this.rejoin();
+          code = await this.acquireOnRedis(user);
+          if (code === UNKNOWN_NODE) throw new Error('this node was reaped again right after its resync');
+        }
         if (code === 1) return { admitted: false, reason: 'global-limit' };
         if (code === 2) return { admitted: false, reason: 'user-limit' };
         this.countLocally(user, 1);
@@ -117,6 +117,20 @@ export class RedisAdmission implements Admission {
       }
     }
     return this.acquireAlone(user);
+  }
+
+  private acquireOnRedis(user: string): Promise<number> {
+    const { maxConnections, maxConnectionsPerUser } = this.options.limits;
+    return this.scripts.heraldAdmissionAcquire(
+      ...this.allKeys(),
+      Date.now(),
+      this.keys.nodePrefix,
+      this.options.nodeId,
+      this.leaseUntil(),
+      user,
+      maxConnections ?? -1,
+      maxConnectionsPerUser ?? -1,
+    );
   }
 
   release(user: string): void {
@@ -141,19 +155,32 @@ export class RedisAdmission implements Admission {
   private renew(): void {
     if (this.stopped) return;
     if (this.degraded !== undefined) {
+      if (this.options.client.status !== 'ready') return;
+      // Back on Redis from the moment the resync is sent: acquires and releases from now
+      // on reach Redis after it, so none made alone escapes the share it writes.
+      this.degraded = undefined;
       this.resync().then(
-        () => {
-          this.logger.info({ connections: this.localTotal }, 'admission back on Redis; share resynced');
-          this.degraded = undefined;
-        },
-        () => {},
+        () => this.logger.info({ connections: this.localTotal }, 'admission back on Redis; share resynced'),
+        (error: unknown) => this.degrade(error),
       );
       return;
     }
     this.scripts
       .heraldAdmissionRenew(this.keys.nodes, this.keys.total, this.keys.users, Date.now(), this.keys.nodePrefix, this.options.nodeId, this.leaseUntil())
-      .then((reaped) => (reaped === 1 && this.localTotal > 0 ? this.resync() : undefined))
+      .then((reaped) => (reaped === 1 ? this.rejoin() : undefined))
       .catch((error: unknown) => this.degrade(error));
+  }
+
+  /**
+   * Puts this node's share back after it was reaped. Acquires that found the node
+   * unknown were answered before this resync's reply (one connection, in order), so
+   * they all wait for this one resync rather than each sending their own.
+   */
+  private rejoin(): Promise<void> {
+    this.rejoining ??= this.resync().finally(() => {
+      this.rejoining = undefined;
+    });
+    return this.rejoining;
   }
 
   private acquireAlone(user: string): AdmissionResult {

@@ -35,9 +35,12 @@ if tonumber(redis.call('GET', KEYS[2]) or '0') < 0 then redis.call('SET', KEYS[2
 /**
  * KEYS: nodes, total, users, this node's hash.
  * ARGV: now, node key prefix, node id, lease until, user, max total (-1 none), max per user (-1 none).
- * Returns 0 admitted, 1 global limit, 2 user limit.
+ * Returns 0 admitted, 1 global limit, 2 user limit, 3 unknown node: its lease lapsed and
+ * its share was reaped (or Redis lost it), so it must resync its whole share first;
+ * counting one connection on an empty share would leave the rest uncounted for good.
  */
 export const ACQUIRE = `${REAP}
+if not redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 3 end
 local user, maxTotal, maxUser = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 if maxTotal >= 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= maxTotal then return 1 end
 if user ~= '' and maxUser >= 0 and tonumber(redis.call('HGET', KEYS[3], user) or '0') >= maxUser then return 2 end
@@ -79,13 +82,13 @@ return 0
 
 /**
  * Renews the lease. KEYS: nodes, total, users. ARGV: now, node key prefix, node id,
- * lease until. Returns 1 when the node had been reaped (its share must be resynced).
+ * lease until. Returns 1 when the node had been reaped: it stays unknown (acquires
+ * answer 3) until its resync puts the whole share back.
  */
 export const RENEW = `${REAP}
-local known = redis.call('ZSCORE', KEYS[1], ARGV[3])
+if not redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 1 end
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-if known then return 0 end
-return 1
+return 0
 `;
 
 /**
