@@ -464,7 +464,7 @@ describe('values the chart refuses, with a message naming the value', () => {
   });
 
   it('a duration under the minimum the service accepts', () =>
-    refuses({ edge: { admission: { leasePeriod: '500ms' } } }, /edge\.admission\.leasePeriod must be a duration of at least 1000ms \(got "500ms"\)/));
+    refuses({ edge: { admission: { leasePeriod: '500ms' } } }, /edge\.admission\.leasePeriod must be a duration of at least 3000ms \(got "500ms"\)/));
 
   it('a bad size, limit, enum, algorithm or key prefix', async () => {
     await refuses({ edge: { maxMessageSize: '64 kilobytes' } }, new RegExp(value('edge.maxMessageSize')));

@@ -95,7 +95,7 @@ const VALUES: Record<string, Entry> = {
   },
   REDIS_PASSWORD: { path: 'redis.password', b: 'cluster-password', probes: ['pw'] },
   REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', a: 'herald-cov', b: 'herald.cov_2', probes: ['herald', 'a.b-c_d', 'has space', 'x'.repeat(64), 'x'.repeat(65), 'a:b'] },
-  ADMISSION_LEASE_PERIOD: { path: 'edge.admission.leasePeriod', a: '15s', b: '15s' },
+  ADMISSION_LEASE_PERIOD: { path: 'edge.admission.leasePeriod', a: '20s', b: '30s' },
   ADMISSION_FALLBACK_PER_NODE: { path: 'edge.admission.fallbackPerNode', a: 500, b: 'unlimited', probes: [''] },
 };
 

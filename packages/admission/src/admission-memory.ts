@@ -5,6 +5,7 @@ import type { Admission, AdmissionLimits, AdmissionResult } from './admission.js
 
 export class MemoryAdmission implements Admission {
   readonly kind = 'memory';
+  readonly fallbackAdmissions = 0;
   private total = 0;
   private readonly perUser = new Map<string, number>();
 

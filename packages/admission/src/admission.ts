@@ -29,6 +29,8 @@ export interface Admission {
   count(): Promise<number>;
   /** Why admission is degraded (for readiness and metrics), or undefined. */
   degradedReason(): string | undefined;
+  /** Connections admitted on this node's own authority while the store was unreachable. */
+  readonly fallbackAdmissions: number;
 }
 
 export const UNLIMITED: AdmissionLimits = { maxConnections: null, maxConnectionsPerUser: null };

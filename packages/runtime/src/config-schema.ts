@@ -65,7 +65,7 @@ export const CONFIG_SCHEMA = {
   REDIS_KEY_PREFIX: text({ services: BOTH, description: 'Prefix of every Redis key and channel Herald uses.', default: 'herald', pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: '1 to 64 letters, digits, ".", "_" or "-"' }),
 
   // Admission
-  ADMISSION_LEASE_PERIOD: duration({ services: EDGE, description: 'Each edge renews its connection-count lease this often; a dead node\'s count is reclaimed within two periods.', default: '10s', min: 1_000 }),
+  ADMISSION_LEASE_PERIOD: duration({ services: EDGE, description: 'Length of each edge\'s connection-count lease, renewed every third of it; a dead node\'s count is reclaimed within two periods.', default: '15s', min: 3_000 }),
   ADMISSION_FALLBACK_PER_NODE: limit({ services: EDGE, description: 'While Redis is unreachable, each edge admits at most this many connections on its own, counted and logged. Default: MAX_CONNECTIONS.' }),
 } as const;
 

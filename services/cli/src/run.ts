@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { BrokerUnavailableError, type BrokerListener } from '@herald/broker';
 import type { EdgeServer } from '@herald/edge';
 import {
+  Counter,
   Gauge,
   Health,
   createLogger,
@@ -122,6 +123,15 @@ function registerProcessMetrics(registry: Registry, components: Components): voi
     registers: [registry],
     collect() {
       this.set(components.admission.degradedReason() === undefined ? 0 : 1);
+    },
+  });
+  new Counter({
+    name: 'herald_admission_fallback_admissions_total',
+    help: 'Connections admitted by this node alone while the connection counter store was unreachable',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(components.admission.fallbackAdmissions);
     },
   });
 }

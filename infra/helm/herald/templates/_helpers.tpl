@@ -322,7 +322,7 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- $ping := include "herald.durationMs" (list "edge.websocket.pingInterval" $e.websocket.pingInterval 100) | float64 -}}
 {{- $read := include "herald.durationMs" (list "edge.websocket.readTimeout" $e.websocket.readTimeout 100) | float64 -}}
 {{- $_ := include "herald.durationMs" (list "edge.websocket.writeTimeout" $e.websocket.writeTimeout 100) -}}
-{{- $_ = include "herald.durationMs" (list "edge.admission.leasePeriod" $e.admission.leasePeriod 1000) -}}
+{{- $_ = include "herald.durationMs" (list "edge.admission.leasePeriod" $e.admission.leasePeriod 3000) -}}
 {{- $_ = include "herald.durationMs" (list "history.ttl" $v.history.ttl 100) -}}
 {{- $_ = include "herald.durationMs" (list "history.metaTtl" $v.history.metaTtl 100) -}}
 {{- $_ = include "herald.durationMs" (list "ingest.idempotencyTtl" $v.ingest.idempotencyTtl 1000) -}}
