@@ -7,6 +7,8 @@ import type { SubscriptionState, SubscriptionStats } from './subscription.js';
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
 
 export interface ConnectedInfo {
+  /** The URL this connection went to (useful with a list of URLs or a provider). */
+  url: string;
   connectionId: string;
   node: string;
   /** The ping interval in use (option, else the server's). */

@@ -19,7 +19,7 @@ describe('connecting', () => {
     const info = await client.connect();
     const conn = await server.nextConnection();
 
-    expect(info).toEqual({ connectionId: 'conn_1', node: 'node_test', pingInterval: 30_000, readTimeout: 60_000, reconnected: false });
+    expect(info).toEqual({ url: server.url, connectionId: 'conn_1', node: 'node_test', pingInterval: 30_000, readTimeout: 60_000, reconnected: false });
     expect(states).toEqual(['connecting', 'open']);
     expect(client.state).toBe('open');
     expect(conn.ws.protocol).toBe('v1.json');

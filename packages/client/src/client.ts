@@ -28,7 +28,7 @@ import { Emitter, type Listener } from './emitter.js';
 import { HeraldError } from './errors.js';
 import type { EventMap, HeraldEventMap } from './events.js';
 import { Heartbeat } from './heartbeat.js';
-import { DEFAULT_PING_INTERVAL, DEFAULT_READ_TIMEOUT, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { DEFAULT_PING_INTERVAL, DEFAULT_READ_TIMEOUT, normaliseUrl, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { FrameRouter } from './router.js';
 import { Subscription } from './subscription.js';
 import type { Transport, TransportFactory, TransportHandlers } from './transport.js';
@@ -36,6 +36,7 @@ import type { Transport, TransportFactory, TransportHandlers } from './transport
 /** One connection attempt and, once open, the connection. */
 class Connection {
   transport: Transport | undefined = undefined;
+  constructor(readonly url: string) {}
   /** The WebSocket handshake completed. */
   opened = false;
   /** The `connected` frame arrived. */
@@ -73,6 +74,9 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
   private failures = 0;
   private needToken = false;
   private token: string | undefined;
+  /** The URL of the last attempt and how it ended: the next attempt goes elsewhere if it can. */
+  private lastUrl: string | undefined;
+  private lastCode: number | undefined;
   private info: ConnectedInfo | undefined;
   private openWaiters: { resolve: (info: ConnectedInfo) => void; reject: (error: Error) => void }[] = [];
   private closeWaiters: (() => void)[] = [];
@@ -245,13 +249,26 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
       this.token = token;
       this.needToken = false;
     }
-    const conn = new Connection();
+    let url = this.nextUrl();
+    if (typeof url !== 'string') {
+      try {
+        url = await url;
+      } catch (cause) {
+        if (generation !== this.generation) return;
+        this.emitter.emit('error', new HeraldError('transport', `The url provider failed: ${messageOf(cause)}`, { cause }));
+        if (generation === this.generation) this.scheduleReconnect(CloseCode.Abnormal, 'url provider failed');
+        return;
+      }
+      if (generation !== this.generation) return;
+    }
+    this.lastUrl = url;
+    const conn = new Connection(url);
     this.conn = conn;
     this.connectTimer.start(this.options.connectTimeout);
     let transport: Transport;
     try {
       transport = await this.transportFactory(
-        { url: this.options.url, protocols: [SUBPROTOCOL], token: this.token },
+        { url, protocols: [SUBPROTOCOL], token: this.token },
         this.handlersFor(conn),
       );
     } catch (cause) {
@@ -260,6 +277,26 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
     }
     if (conn !== this.conn) transport.terminate();
     else conn.transport = transport;
+  }
+
+  /**
+   * The URL of the next attempt. A list: any node first (a fleet of clients spreads
+   * evenly), then always one of the others, at random: a node that said 1001 (draining)
+   * or refused the last attempt is not asked again at once, and the clients it sheds are
+   * shared among the rest instead of all landing on its neighbour.
+   */
+  private nextUrl(): string | Promise<string> {
+    const { url, random } = this.options;
+    const previous = this.lastUrl;
+    if (typeof url === 'function') {
+      const request = { previous, code: this.lastCode, attempt: this.failures };
+      return new Promise<string>((resolve) => resolve(url(request))).then(normaliseUrl);
+    }
+    if (url.length === 1) return url[0]!;
+    const from = previous === undefined ? -1 : url.indexOf(previous);
+    let index = Math.floor(random() * (from < 0 ? url.length : url.length - 1));
+    if (from >= 0 && index >= from) index++;
+    return url[index]!;
   }
 
   private handlersFor(conn: Connection): TransportHandlers {
@@ -295,6 +332,7 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
     this.counters.connects++;
     if (reconnected) this.counters.reconnects++;
     const info: ConnectedInfo = {
+      url: conn.url,
       connectionId: typeof data.connectionId === 'string' ? data.connectionId : '',
       node: typeof data.node === 'string' ? data.node : '',
       pingInterval: this.options.pingInterval ?? positiveOr(data.pingInterval, DEFAULT_PING_INTERVAL),
@@ -314,6 +352,7 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
 
   private onTransportClose(conn: Connection, code: number, reason: string, httpStatus: number | undefined): void {
     this.conn = undefined;
+    this.lastCode = code;
     this.teardown();
     if (conn.closing || this.currentState === 'closing') {
       this.finishClosed(code, reason);

@@ -36,7 +36,7 @@ export type {
   PaymentUpdatedData,
   RequiredKeys,
 } from './events.js';
-export type { ClientOptions } from './options.js';
+export type { ClientOptions, UrlProvider, UrlRequest } from './options.js';
 export type { BackoffOptions } from './backoff.js';
 export { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export type { Timers } from './clock.js';

@@ -6,12 +6,33 @@ import { resolveBackoff, type BackoffOptions, type ResolvedBackoff } from './bac
 import { defaultTimers, type Timers } from './clock.js';
 import type { TransportFactory, WebSocketConstructor } from './transport.js';
 
+/** What a URL provider is told before each connection attempt. */
+export interface UrlRequest {
+  /** The URL of the previous attempt (undefined for the first one). */
+  previous: string | undefined;
+  /** How the previous attempt ended: its close code (1001 = that node is draining). */
+  code: number | undefined;
+  /** Consecutive failed attempts so far (0 after a connection that lasted). */
+  attempt: number;
+}
+
+/** A URL provider: asked before every connection attempt. */
+export type UrlProvider = (request: UrlRequest) => string | Promise<string>;
+
 export interface ClientOptions {
   /**
-   * The endpoint: `wss://host/v1/ws` (an `http(s)` URL or a bare origin works too; a
+   * Where to connect: `wss://host/v1/ws` (an `http(s)` URL or a bare origin works too; a
    * missing path becomes `/v1/ws`).
+   *
+   * - one URL: every attempt goes there (a load balancer picks the node);
+   * - a list of node URLs: the first attempt picks one at random (a fleet of clients
+   *   spreads evenly), and every reconnect picks at random among the *others*, so a
+   *   client told to go away (1001, node draining) or refused never retries the same
+   *   node at once;
+   * - a function: asked before every attempt with the previous URL and close code
+   *   (service discovery); it may return a promise.
    */
-  url: string;
+  url: string | readonly string[] | UrlProvider;
   /** The JWT to connect with. Without it, `getToken()` is asked before the first connect. */
   token?: string;
   /**
@@ -47,7 +68,8 @@ export interface ClientOptions {
 }
 
 export interface ResolvedOptions {
-  url: string;
+  /** Normalised URLs (at least one), or a provider whose answers are normalised per attempt. */
+  url: readonly string[] | UrlProvider;
   token: string | undefined;
   getToken: (() => string | Promise<string>) | undefined;
   backoff: ResolvedBackoff;
@@ -68,7 +90,7 @@ export const DEFAULT_READ_TIMEOUT = 60_000;
 
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   return {
-    url: normaliseUrl(options.url),
+    url: resolveUrls(options.url),
     token: options.token,
     getToken: options.getToken,
     backoff: resolveBackoff(options.backoff),
@@ -82,6 +104,13 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     random: options.random ?? Math.random,
     timers: options.timers ?? defaultTimers,
   };
+}
+
+function resolveUrls(url: ClientOptions['url']): readonly string[] | UrlProvider {
+  if (typeof url === 'function') return url;
+  const list = typeof url === 'string' ? [url] : [...url];
+  if (list.length === 0) throw new TypeError('url: the list of URLs is empty');
+  return list.map(normaliseUrl);
 }
 
 function positive(name: string, value: number | undefined): number | undefined {

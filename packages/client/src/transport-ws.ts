@@ -4,6 +4,7 @@
  * the `Authorization` header, and a refused handshake reports its HTTP status (so a 401
  * can trigger `getToken()` at once).
  */
+import type { Agent } from 'node:http';
 import type { WebSocket as WsWebSocket } from 'ws';
 import type { TransportFactory } from './transport.js';
 
@@ -23,6 +24,12 @@ export interface WsTransportOptions {
   headers?: Record<string, string>;
   /** Per-message deflate; off by default (small JSON frames gain little, cost CPU). */
   perMessageDeflate?: boolean;
+  /**
+   * The `http.Agent` (or `https.Agent`) that opens the TCP connection: an HTTP(S) proxy
+   * agent, custom TLS settings, or an agent whose `createConnection` keeps the socket
+   * (load tests that cut links abruptly do this).
+   */
+  agent?: Agent;
 }
 
 export function wsTransport(options: WsTransportOptions = {}): TransportFactory {
@@ -33,6 +40,7 @@ export function wsTransport(options: WsTransportOptions = {}): TransportFactory 
     const socket = new WebSocket(request.url, request.protocols, {
       headers,
       perMessageDeflate: options.perMessageDeflate ?? false,
+      ...(options.agent ? { agent: options.agent } : {}),
     });
     let httpStatus: number | undefined;
     let done = false;

@@ -25,6 +25,11 @@ class ChannelEntry {
   readonly pending = new Map<Session, Subscription>();
   /** The last seq this node delivered on the channel. */
   lastSeq: string | undefined = undefined;
+  /**
+   * The channel's position when this node subscribed (ORIGIN_SEQ if it had none): where
+   * a gap fill starts when nothing was delivered before the disconnection.
+   */
+  joinedAt: string | undefined = undefined;
   /** Publications that arrived while the gap was being filled. */
   fillBuffer: Publication[] = [];
   private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
@@ -52,6 +57,8 @@ class ChannelEntry {
 
 /** Delay before retrying a failed gap fill while the broker is up. */
 const FILL_RETRY_MS = 1_000;
+/** Before every seq: the position of a channel that had none yet. */
+const ORIGIN_SEQ = '0-0';
 
 export class Hub implements BrokerListener {
   private readonly channels = new Map<string, ChannelEntry>();
@@ -100,7 +107,7 @@ export class Hub implements BrokerListener {
       subscription.activated = true; // goes live when the channel's gap fill ends
       return;
     }
-    this.goLive(entry, session, subscription);
+    this.goLiveWhenCaughtUp(entry, session, subscription);
   }
 
   leave(session: Session, subscription: Subscription): void {
@@ -146,8 +153,30 @@ export class Hub implements BrokerListener {
     for (const session of entry.live) this.outbox.enqueue(session, frame);
     this.metrics.deliveries += entry.live.size;
     if (entry.pending.size > 0) {
-      for (const subscription of entry.pending.values()) subscription.buffer?.push(seq, frame);
+      for (const [session, subscription] of entry.pending) {
+        subscription.buffer?.push(seq, frame);
+        // A recovered session waiting for the live feed to reach what history gave it.
+        const after = subscription.lastSent;
+        if (subscription.activated && entry.state === 'live' && (after === undefined || compareSeq(seq, after) >= 0)) this.goLive(entry, session, subscription);
+      }
     }
+  }
+
+  /**
+   * Recovery read history on another broker connection than the live feed, so history
+   * can be ahead of it: events up to `lastSent` may still arrive live. Going live now
+   * would send them twice; the session keeps buffering until the feed reaches `lastSent`
+   * (`deliver` then flushes what is newer).
+   */
+  private goLiveWhenCaughtUp(entry: ChannelEntry, session: Session, subscription: Subscription): void {
+    const after = subscription.lastSent;
+    // Events at or before the channel's position when the node subscribed never come live.
+    const reached = entry.lastSeq ?? entry.joinedAt;
+    if (after !== undefined && (reached === undefined || compareSeq(after, reached) > 0)) {
+      subscription.activated = true;
+      return;
+    }
+    this.goLive(entry, session, subscription);
   }
 
   private goLive(entry: ChannelEntry, session: Session, subscription: Subscription): void {
@@ -165,6 +194,14 @@ export class Hub implements BrokerListener {
   }
 
   private subscribeAtBroker(entry: ChannelEntry): void {
+    // Sent before the subscribe (flushed on the next turn), so it is never past an event
+    // the live feed could miss. Without it, a gap before the first delivery goes unseen.
+    this.broker.position(entry.name).then(
+      (top) => {
+        entry.joinedAt = top ?? ORIGIN_SEQ;
+      },
+      () => {},
+    );
     this.broker.subscribe(entry.name).then(
       () => {
         if (this.channels.get(entry.name) !== entry || entry.state !== 'subscribing') return;
@@ -183,9 +220,9 @@ export class Hub implements BrokerListener {
   private fill(entry: ChannelEntry): void {
     entry.state = 'filling';
     entry.fillBuffer = [];
-    const since = entry.lastSeq;
+    // Nothing delivered yet: what was published since the node subscribed is the gap.
+    const since = entry.lastSeq ?? entry.joinedAt;
     if (since === undefined) {
-      // Nothing was delivered on this node yet: sessions recovered on their own.
       this.finishFill(entry, []);
       return;
     }
@@ -195,6 +232,11 @@ export class Hub implements BrokerListener {
         if (result.complete) {
           this.metrics.gapFill('filled');
           this.finishFill(entry, result.publications);
+          return;
+        }
+        if (since === ORIGIN_SEQ && result.reason === 'unknown-channel') {
+          // A new channel that is still empty: nothing was missed.
+          this.finishFill(entry, []);
           return;
         }
         this.metrics.gapFill('continuity-lost');
@@ -225,7 +267,7 @@ export class Hub implements BrokerListener {
     for (const publication of publications) this.deliver(entry, publication.seq, publication.envelope);
     for (const publication of buffered) this.deliver(entry, publication.seq, publication.envelope);
     for (const [session, subscription] of entry.pending) {
-      if (subscription.activated) this.goLive(entry, session, subscription);
+      if (subscription.activated) this.goLiveWhenCaughtUp(entry, session, subscription);
     }
     entry.settle();
   }
