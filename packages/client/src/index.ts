@@ -1,12 +1,14 @@
 /**
  * @herald/client for Node (and any runtime without a "browser" export condition).
- * Uses the global `WebSocket` where the runtime has one, `ws` otherwise; `ws` is loaded
- * with a dynamic import on the first connect, so it costs nothing until then.
+ * Uses `ws` (loaded with a dynamic import on the first connect), even where the runtime
+ * has a global `WebSocket` (Node 22+): `ws` sends the token in the Authorization header,
+ * not the URL, and reports a refused handshake's HTTP status (a 401 asks getToken() at
+ * once). Pass `WebSocket` or `transport` to choose otherwise.
  */
 import { HeraldClientCore } from './client.js';
 import type { EventMap, HeraldEventMap } from './events.js';
 import type { ClientOptions } from './options.js';
-import { globalWebSocket, nativeTransport, type TransportFactory } from './transport.js';
+import { nativeTransport, type TransportFactory } from './transport.js';
 import { wsTransport } from './transport-ws.js';
 
 export * from './exports.js';
@@ -15,8 +17,7 @@ export type { WsTransportOptions } from './transport-ws.js';
 
 function defaultTransport(options: ClientOptions): TransportFactory {
   if (options.transport) return options.transport;
-  const WebSocketImpl = options.WebSocket ?? globalWebSocket();
-  return WebSocketImpl ? nativeTransport(WebSocketImpl) : wsTransport();
+  return options.WebSocket ? nativeTransport(options.WebSocket) : wsTransport();
 }
 
 export class HeraldClient<M extends EventMap = HeraldEventMap> extends HeraldClientCore<M> {
