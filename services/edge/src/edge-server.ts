@@ -71,13 +71,24 @@ export class EdgeServer implements EdgeContext {
       brokerUp: () => this.broker.state === 'ready' && this.hub.notReadyReason() === undefined,
     });
     this.outbox = new Outbox(deps.options.maxBufferedBytes, (session) => this.onSlowConsumer(session));
-    this.hub = new Hub(deps.broker, this.outbox, this.metrics, this.logger);
+    this.hub = new Hub(
+      deps.broker,
+      this.outbox,
+      this.metrics,
+      this.logger,
+      deps.options.compression ? deps.options.compressionThreshold : Number.POSITIVE_INFINITY,
+    );
     this.sweeper = new Sweeper(this.sessions, this.outbox, deps.options);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       maxPayload: deps.options.maxMessageSize,
-      perMessageDeflate: false,
+      // Negotiated only; ws never compresses our events (they are written pre-framed,
+      // compressed once per node, see compression.ts). No context is kept on our side,
+      // and clients are asked to keep none for their (small) commands either.
+      perMessageDeflate: deps.options.compression
+        ? { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: Number.POSITIVE_INFINITY }
+        : false,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     deps.health.addCheck(() => (this.broker.state === 'ready' ? undefined : `broker ${this.broker.state}`));

@@ -11,6 +11,7 @@ import type { Broker, BrokerListener, Publication } from '@herald/broker';
 import { Problem, compareSeq, encodeError } from '@herald/protocol';
 import type { Logger } from '@herald/runtime';
 import type { EdgeMetrics } from './edge-metrics.js';
+import { frameCompressedText } from './compression.js';
 import { frameText } from './frame.js';
 import type { Outbox } from './outbox.js';
 import type { Session } from './session.js';
@@ -70,6 +71,8 @@ export class Hub implements BrokerListener {
     private readonly outbox: Outbox,
     private readonly metrics: EdgeMetrics,
     private readonly logger: Logger,
+    /** Events at least this long are also sent compressed (Infinity: never). */
+    private readonly compressionThreshold = Number.POSITIVE_INFINITY,
   ) {}
 
   get channelCount(): number {
@@ -150,7 +153,12 @@ export class Hub implements BrokerListener {
     const frame = frameText(envelope);
     this.metrics.publications += 1;
     this.observeLag(seq, envelope);
-    for (const session of entry.live) this.outbox.enqueue(session, frame);
+    // Compressed once, lazily, for the sessions that negotiated permessage-deflate.
+    let deflated: Buffer | null | undefined = envelope.length >= this.compressionThreshold ? undefined : null;
+    for (const session of entry.live) {
+      if (session.deflate && deflated !== null) this.outbox.enqueue(session, (deflated ??= frameCompressedText(envelope)));
+      else this.outbox.enqueue(session, frame);
+    }
     this.metrics.deliveries += entry.live.size;
     if (entry.pending.size > 0) {
       for (const [session, subscription] of entry.pending) {

@@ -20,7 +20,7 @@ import type { DisconnectReason } from './edge-metrics.js';
 import { frameText } from './frame.js';
 import { CommandRateLimiter } from './rate-limiter.js';
 import type { Subscription } from './subscription.js';
-import { rawSocket } from './ws-internals.js';
+import { acceptsSharedDeflate, rawSocket } from './ws-internals.js';
 
 const kSession = Symbol('herald.session');
 /** Invalid messages in a row after which the connection is closed 1007. */
@@ -28,6 +28,8 @@ export const INVALID_STREAK_LIMIT = 10;
 
 export class Session {
   readonly socket: Socket;
+  /** Negotiated permessage-deflate so that frames compressed once per node fit it. */
+  readonly deflate: boolean;
   readonly subscriptions = new Map<string, Subscription>();
   /** Frames queued by the outbox for this tick. */
   pending: Buffer | Buffer[] | null = null;
@@ -50,6 +52,7 @@ export class Session {
     readonly context: EdgeContext,
   ) {
     this.socket = rawSocket(ws);
+    this.deflate = acceptsSharedDeflate(ws);
     const now = Date.now();
     this.lastSeen = now;
     this.limiter = new CommandRateLimiter(context.options.maxCommandsPerSecond, now);
