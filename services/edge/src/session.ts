@@ -23,6 +23,8 @@ import type { Subscription } from './subscription.js';
 import { acceptsSharedDeflate, rawSocket } from './ws-internals.js';
 
 const kSession = Symbol('herald.session');
+/** Ping slots are handed out in turn, so any number of connections spreads evenly. */
+let nextPingSlot = 0;
 /** Invalid messages in a row after which the connection is closed 1007. */
 export const INVALID_STREAK_LIMIT = 10;
 
@@ -40,6 +42,8 @@ export class Session {
   /** Since when the send buffer has been non-empty; 0 when drained. */
   stalledSince = 0;
   invalidStreak = 0;
+  /** Which sweep of each ping interval pings this connection (see Sweeper). */
+  readonly pingSlot: number;
   disconnectReason: DisconnectReason = 'client';
   private readonly limiter: CommandRateLimiter;
   /** Per-channel command chains, so commands on one channel run in order. */
@@ -53,6 +57,8 @@ export class Session {
   ) {
     this.socket = rawSocket(ws);
     this.deflate = acceptsSharedDeflate(ws);
+    this.pingSlot = nextPingSlot;
+    nextPingSlot = (nextPingSlot + 1) % 1_000_000;
     const now = Date.now();
     this.lastSeen = now;
     this.limiter = new CommandRateLimiter(context.options.maxCommandsPerSecond, now);

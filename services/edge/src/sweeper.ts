@@ -1,6 +1,7 @@
 /**
  * One timer for every connection of the node (no timer per connection): protocol
- * pings, read timeouts, write timeouts (send buffer not drained), token expiry.
+ * pings (each connection on its own slot of the interval), read timeouts, write
+ * timeouts (send buffer not drained), token expiry.
  */
 import { CloseCode, CloseReason, Problem } from '@herald/protocol';
 import { PING_FRAME } from './frame.js';
@@ -15,7 +16,10 @@ export interface SweeperOptions {
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
-  private nextPingAt = 0;
+  /** Sweeps so far; with `pingEvery`, which ping slot is due. */
+  private ticks = 0;
+  /** Sweeps per ping interval: each session is pinged on one of them. */
+  private readonly pingEvery: number;
   readonly tickMs: number;
 
   constructor(
@@ -25,10 +29,10 @@ export class Sweeper {
   ) {
     // Fine enough that a timeout fires within a quarter of its length, at most 1 s late.
     this.tickMs = Math.max(25, Math.min(1_000, options.pingIntervalMs / 2, options.readTimeoutMs / 4, options.writeTimeoutMs / 4));
+    this.pingEvery = Math.max(1, Math.round(options.pingIntervalMs / this.tickMs));
   }
 
   start(): void {
-    this.nextPingAt = Date.now() + this.options.pingIntervalMs;
     this.timer = setInterval(() => this.sweep(Date.now()), this.tickMs);
     this.timer.unref();
   }
@@ -39,8 +43,12 @@ export class Sweeper {
   }
 
   sweep(now: number): void {
-    const ping = now >= this.nextPingAt;
-    if (ping) this.nextPingAt = now + this.options.pingIntervalMs;
+    // Each session is pinged once per interval, on the sweep its slot names: pings (and
+    // the pongs they bring back) are spread over the interval instead of leaving as one
+    // wave to every connection, which stalled delivery. bench: latency, p99 and p99.9.
+    const pingSlot = this.ticks % this.pingEvery;
+    this.ticks += 1;
+    const pingEvery = this.pingEvery;
     const { readTimeoutMs, writeTimeoutMs } = this.options;
     for (const session of this.sessions) {
       if (session.closed) continue;
@@ -62,7 +70,7 @@ export class Sweeper {
         session.close(CloseCode.PolicyViolation, CloseReason.tokenExpired, 'token-expired');
         continue;
       }
-      if (ping && !session.closing) this.outbox.enqueue(session, PING_FRAME);
+      if (session.pingSlot % pingEvery === pingSlot && !session.closing) this.outbox.enqueue(session, PING_FRAME);
     }
   }
 }

@@ -1,0 +1,235 @@
+/**
+ * Driving the load: a fleet of load-generator processes (each holds at most
+ * `perProcess` client sockets), and publisher processes, with their IPC reports
+ * aggregated here.
+ */
+import { Histogram } from './hist.mjs';
+import { SECRET, forkWorker, sleep } from './proc.mjs';
+
+export class Fleet {
+  constructor(workers) {
+    this.workers = workers.map((child) => ({ child, last: null, ready: false, openMs: 0, closedAll: false }));
+    this.latency = new Histogram();
+    this.connect = new Histogram();
+    this.listeners = new Set();
+    for (const worker of this.workers) {
+      worker.child.on('message', (message) => {
+        if (message.type !== 'report') return;
+        worker.last = message;
+        if (message.ready) {
+          worker.ready = true;
+          worker.openMs = message.openMs;
+          worker.openStartedAt = message.openStartedAt;
+          worker.openEndedAt = message.openEndedAt;
+        }
+        if (message.allClosed) worker.closedAll = true;
+        this.latency.merge(message.latency);
+        this.connect.merge(message.connect);
+        for (const listener of this.listeners) listener();
+      });
+    }
+  }
+
+  /** Forks `processes` load generators and has them open `total` clients between them. */
+  static async open({ processes, total, system, ports, secret = SECRET, channelsOf, sampleConnections = 20, concurrency = 100, reportMs = 100, distinctUsers = false, headers }) {
+    // BENCH_LOAD_PROFILE=<dir>: profile the load generators too (to see what a client costs).
+    const execArgv = process.env.BENCH_LOAD_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_LOAD_PROFILE] : [];
+    const workers = await Promise.all(Array.from({ length: processes }, () => forkWorker('load/clients.mjs', { execArgv })));
+    const fleet = new Fleet(workers);
+    let first = 0;
+    workers.forEach((child, i) => {
+      const count = Math.floor(total / processes) + (i < total % processes ? 1 : 0);
+      child.send({
+        cmd: 'open',
+        protocol: system.meta.protocol,
+        path: system.meta.path,
+        ports,
+        count,
+        firstIndex: first,
+        secret,
+        channelsOf,
+        sampleConnections,
+        concurrency,
+        reportMs,
+        distinctUsers,
+        headers,
+      });
+      first += count;
+    });
+    fleet.total = total;
+    return fleet;
+  }
+
+  onReport(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  sum(field) {
+    let total = 0;
+    for (const worker of this.workers) total += worker.last?.[field] ?? 0;
+    return total;
+  }
+
+  get frames() {
+    return this.sum('frames');
+  }
+
+  get live() {
+    return this.sum('live');
+  }
+
+  get errors() {
+    return this.sum('errors');
+  }
+
+  lastError() {
+    for (const worker of this.workers) if (worker.last?.lastError) return worker.last.lastError;
+    return '';
+  }
+
+  /** CPU seconds used by the load generators so far (their own process.cpuUsage). */
+  cpuSeconds() {
+    let micros = 0;
+    for (const worker of this.workers) if (worker.last) micros += worker.last.cpu.user + worker.last.cpu.system;
+    return micros / 1e6;
+  }
+
+  /** Resolves when every generator has opened (or failed) all its clients. */
+  async waitReady({ timeoutMs = 120_000, progress } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    let lastLog = 0;
+    while (!this.workers.every((w) => w.ready)) {
+      if (Date.now() > deadline) throw new Error(`clients not ready within ${timeoutMs} ms: ${this.live}/${this.total} live, ${this.errors} errors, ${this.lastError()}`);
+      if (progress && Date.now() - lastLog >= 2000) {
+        lastLog = Date.now();
+        progress(`connecting: ${this.live}/${this.total} live, ${this.errors} errors`);
+      }
+      await sleep(50);
+    }
+    if (this.errors > 0) progress?.(`${this.errors} clients failed: ${this.lastError()}`);
+    if (this.errors > this.total / 100) throw new Error(`${this.errors} of ${this.total} clients failed: ${this.lastError()}`);
+    // From the first generator's first connect to the last generator's last `connected`.
+    const openMs = Math.max(...this.workers.map((w) => w.openEndedAt)) - Math.min(...this.workers.map((w) => w.openStartedAt));
+    return { live: this.live, errors: this.errors, openMs };
+  }
+
+  /** Asks every generator for a fresh report and waits for it. */
+  async refresh() {
+    const pending = this.workers.map(
+      (worker) =>
+        new Promise((resolve) => {
+          const onMessage = (message) => {
+            if (message.type !== 'report') return;
+            worker.child.off('message', onMessage);
+            resolve();
+          };
+          worker.child.on('message', onMessage);
+          worker.child.send({ cmd: 'report' });
+        }),
+    );
+    await Promise.race([Promise.all(pending), sleep(2000)]);
+  }
+
+  /** Frames per connection, per generator: how evenly deliveries were spread. */
+  async spread() {
+    return Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise((resolve) => {
+            const onMessage = (message) => {
+              if (message.type !== 'spread') return;
+              worker.child.off('message', onMessage);
+              resolve(message);
+            };
+            worker.child.on('message', onMessage);
+            worker.child.send({ cmd: 'spread' });
+            setTimeout(() => resolve(null), 2000);
+          }),
+      ),
+    );
+  }
+
+  async close(timeoutMs = 20_000) {
+    for (const worker of this.workers) if (worker.child.connected) worker.child.send({ cmd: 'close' });
+    const deadline = Date.now() + timeoutMs;
+    while (!this.workers.every((w) => w.closedAll || !w.child.connected) && Date.now() < deadline) await sleep(50);
+    await this.exit();
+  }
+
+  async exit() {
+    await Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise((resolve) => {
+            if (worker.child.exitCode !== null || !worker.child.connected) return resolve();
+            worker.child.once('exit', resolve);
+            worker.child.send({ cmd: 'exit' });
+            setTimeout(() => {
+              try {
+                process.kill(worker.child.pid, 'SIGKILL');
+              } catch {
+                // gone
+              }
+              resolve();
+            }, 3000);
+          }),
+      ),
+    );
+  }
+}
+
+export class Publisher {
+  constructor(child) {
+    this.child = child;
+    this.last = { sent: 0, accepted: 0, rejected: 0, requests: 0, errors: 0, lastError: '', cpu: { user: 0, system: 0 } };
+    this.request = new Histogram();
+    child.on('message', (message) => {
+      if (message.type !== 'report') return;
+      this.last = message;
+      this.request.merge(message.request);
+      if (message.stopped) this.stopped?.();
+    });
+  }
+
+  static async start(spec) {
+    const child = await forkWorker('load/publisher.mjs');
+    const publisher = new Publisher(child);
+    child.send({ cmd: 'start', runId: `r${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`, reportMs: 100, ...spec });
+    return publisher;
+  }
+
+  credit(upTo) {
+    if (this.child.connected) this.child.send({ cmd: 'credit', upTo });
+  }
+
+  get accepted() {
+    return this.last.accepted;
+  }
+
+  cpuSeconds() {
+    return (this.last.cpu.user + this.last.cpu.system) / 1e6;
+  }
+
+  async stop() {
+    if (!this.child.connected) return;
+    await Promise.race([new Promise((resolve) => { this.stopped = resolve; this.child.send({ cmd: 'stop' }); }), sleep(5000)]);
+  }
+
+  async exit() {
+    if (this.child.exitCode !== null || !this.child.connected) return;
+    await new Promise((resolve) => {
+      this.child.once('exit', resolve);
+      this.child.send({ cmd: 'exit' });
+      setTimeout(resolve, 3000);
+    });
+  }
+}
+
+/** Prints progress lines: `[scenario +12.3s] message`. */
+export function progressFor(scenario) {
+  const started = Date.now();
+  return (message) => {
+    process.stdout.write(`[${scenario} +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * A load-generator process: holds up to a few thousand client connections (the
+ * per-process file limit is 20,000), counts the frames they receive and samples
+ * latency, and reports to the bench orchestrator over IPC. It stops by itself at its
+ * deadline or when the orchestrator goes away.
+ *
+ * Commands (IPC): {cmd:'open', ...spec}   connect `count` clients and subscribe them
+ *                 {cmd:'close'}            close every connection (close frame)
+ *                 {cmd:'exit'}
+ */
+import { createSecretKey } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { ClientGroup, Conn } from '../lib/wsclient.mjs';
+import { Histogram } from '../lib/hist.mjs';
+
+const deadlineMs = Number(process.env.BENCH_DEADLINE_MS ?? 300_000);
+const stopTimer = setTimeout(() => process.exit(3), deadlineMs);
+stopTimer.unref();
+process.on('disconnect', () => process.exit(0));
+
+const SLOW_MS = Number(process.env.BENCH_SLOW_MS ?? 0);
+let group;
+let conns = [];
+const latency = new Histogram();
+const connectTimes = new Histogram();
+let live = 0;
+let connected = 0;
+let reportTimer;
+let spec;
+
+function nowMs() {
+  return performance.timeOrigin + performance.now();
+}
+
+function report(extra = {}) {
+  if (!process.connected) return;
+  process.send({
+    type: 'report',
+    frames: group ? group.frames : 0,
+    bytes: group ? group.bytes : 0,
+    errors: group ? group.errors : 0,
+    closed: group ? group.closed : 0,
+    extensions: group ? group.extensions : 0,
+    lastError: group ? group.lastError : '',
+    live,
+    connected,
+    failed,
+    latency: latency.drain(),
+    connect: connectTimes.drain(),
+    cpu: process.cpuUsage(),
+    ...extra,
+  });
+}
+
+function open(message) {
+  spec = message;
+  const { port, ports, path, protocol, count, firstIndex, secret, channelsOf, sampleConnections, concurrency, headers: extraHeaders } = spec;
+  let next = 0;
+  let opening = 0; // started, neither live nor closed yet
+  let doneSent = false;
+  group = new ClientGroup({
+    protocol,
+    onEvent: (conn, t) => {
+      if (t !== t) return;
+      const ms = nowMs() - t;
+      latency.record(ms * 1000);
+      // BENCH_SLOW_MS=<ms>: log slow deliveries (when, which connection) to find stalls.
+      if (SLOW_MS > 0 && ms > SLOW_MS) process.stderr.write(`slow ${Math.round(t)} ${ms.toFixed(1)} conn=${conn.index} port=${conn.port}\n`);
+    },
+    onConnected: (conn) => {
+      connected += 1;
+      connectTimes.record((conn.connectedAt - conn.startedAt) * 1000);
+    },
+    onLive: (conn) => {
+      live += 1;
+      conn.wasLive = true;
+      opening -= 1;
+      pump();
+    },
+    onClosed: (conn) => {
+      if (conn.wasLive) live -= 1;
+      else opening -= 1;
+      if (!conn.wasLive) failed += 1;
+      pump();
+    },
+  });
+  // Tokens are minted here, not in the server under test.
+  const tokens = new Map();
+  // A KeyObject: with a string secret jsonwebtoken tries a PEM parse first (~0.8 ms).
+  const signingKey = createSecretKey(Buffer.from(secret, 'utf8'));
+  const tokenFor = (user, channels) => {
+    const key = `${user}|${channels.join(',')}`;
+    let token = tokens.get(key);
+    if (!token) {
+      token = jwt.sign({ sub: user, channels }, signingKey, { algorithm: 'HS256', expiresIn: 3600 });
+      if (tokens.size < 5000) tokens.set(key, token);
+    }
+    return token;
+  };
+  // Mint every token before the first connection, so the storm measures connecting only.
+  const minted = [];
+  for (let k = 0; k < count; k++) {
+    const i = firstIndex + k;
+    const channels = channelsOf === 'none' ? [] : expandChannels(channelsOf, i);
+    minted.push({ channels, token: tokenFor(spec.distinctUsers ? `u${i}` : 'bench', channels.length ? channels : ['bench:*']) });
+  }
+  const started = performance.now();
+  function pump() {
+    while (next < count && opening < concurrency) {
+      const i = firstIndex + next;
+      const { channels, token } = minted[next];
+      const headers = { Authorization: `Bearer ${token}`, ...(extraHeaders ?? {}) };
+      const p = ports ? ports[i % ports.length] : port;
+      opening += 1;
+      conns.push(new Conn(group, i, p, path, headers, channels, next < sampleConnections));
+      next += 1;
+    }
+    if (!doneSent && next >= count && opening === 0) {
+      doneSent = true;
+      report({ ready: true, openMs: performance.now() - started, openStartedAt: performance.timeOrigin + started, openEndedAt: nowMs() });
+    }
+  }
+  pump();
+  reportTimer = setInterval(() => report(), spec.reportMs ?? 250);
+}
+
+let failed = 0;
+
+function expandChannels(channelsOf, i) {
+  // {prefix, modulo, perConn}: client i subscribes to prefix + ((i + k) % modulo) for k < perConn
+  const out = [];
+  for (let k = 0; k < (channelsOf.perConn ?? 1); k++) out.push(`${channelsOf.prefix}${(i + k) % channelsOf.modulo}`);
+  return out;
+}
+
+process.on('message', (message) => {
+  if (message.cmd === 'open') open(message);
+  else if (message.cmd === 'close') {
+    for (const conn of conns) conn.close();
+    const check = setInterval(() => {
+      if (group.closed >= conns.length) {
+        clearInterval(check);
+        report({ allClosed: true });
+      }
+    }, 50);
+  } else if (message.cmd === 'report') report();
+  else if (message.cmd === 'spread') {
+    // Frames received per live connection: how evenly the server served them.
+    const counts = conns.filter((c) => c.state === 'live').map((c) => c.frames);
+    const sampled = conns.filter((c) => c.state === 'live' && c.sample).map((c) => c.frames);
+    counts.sort((a, b) => a - b);
+    const at = (q) => counts[Math.min(counts.length - 1, Math.floor(q * counts.length))] ?? 0;
+    const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+    process.send({ type: 'spread', min: counts[0] ?? 0, p01: at(0.01), p50: at(0.5), max: counts.at(-1) ?? 0, mean: mean(counts), sampledMean: mean(sampled) });
+  }
+  else if (message.cmd === 'exit') {
+    clearInterval(reportTimer);
+    for (const conn of conns) conn.destroy();
+    conns = [];
+    setTimeout(() => process.exit(0), 10);
+  }
+});
+process.send({ type: 'hello', pid: process.pid });
