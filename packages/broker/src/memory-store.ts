@@ -139,7 +139,11 @@ export class MemoryBrokerStore {
     } else {
       this.trimByAge(log, now - this.retention.historyTtlMs);
     }
-    if (log.dedupe.size > 0) for (const [key, [, expiresAt]] of log.dedupe) if (expiresAt <= now) log.dedupe.delete(key);
+    // Keys expire in insertion order (one window for all): stop at the first live one.
+    for (const [key, [, expiresAt]] of log.dedupe) {
+      if (expiresAt > now) break;
+      log.dedupe.delete(key);
+    }
     return log;
   }
 

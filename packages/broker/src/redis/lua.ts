@@ -89,7 +89,10 @@ if len > size then
   redis.call('XTRIM', stream, 'MAXLEN', size)
 end
 local cutoff = now - ttl
-if cutoff > 0 then
+-- Usually nothing is that old: looking at the oldest entry first is the cheap check
+-- (bench/experiments/publish-script.mjs: 20-35% less script time).
+local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+if cutoff > 0 and oldest and parse(oldest[1]) < cutoff then
   local bound = id(cutoff, 0)
   local aged = redis.call('XREVRANGE', stream, '(' .. bound, '-', 'COUNT', 1)[1]
   if aged then
