@@ -4,7 +4,6 @@ import { defineConfig } from 'vitest/config';
 // start real processes and real redis-server instances (they need `pnpm build` first).
 export default defineConfig({
   test: {
-    reporters: process.env.CI ? ['default'] : ['default'],
     projects: [
       {
         test: {
@@ -12,6 +11,8 @@ export default defineConfig({
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 15_000,
+          // Unit tests first, then the integration project with its own worker limit.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -24,6 +25,7 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           // Integration tests start processes; two cores do not gain from more workers.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
