@@ -80,3 +80,22 @@ export function jwtAlgorithms(config: HeraldConfig): string[] {
   if (config.JWT_ALGORITHMS.length > 0) return [...config.JWT_ALGORITHMS];
   return config.JWT_PUBLIC_KEY !== undefined ? ['RS256', 'ES256'] : ['HS256'];
 }
+
+/** How tokens are verified, as the edge and ingest both need it. */
+export interface JwtVerification {
+  secret?: string;
+  publicKey?: string;
+  algorithms: readonly string[];
+  issuer?: string;
+  audience?: string;
+}
+
+export function jwtVerification(config: HeraldConfig): JwtVerification {
+  return {
+    ...(config.JWT_SECRET !== undefined ? { secret: config.JWT_SECRET } : {}),
+    ...(config.JWT_PUBLIC_KEY !== undefined ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
+    algorithms: jwtAlgorithms(config),
+    ...(config.JWT_ISSUER !== undefined ? { issuer: config.JWT_ISSUER } : {}),
+    ...(config.JWT_AUDIENCE !== undefined ? { audience: config.JWT_AUDIENCE } : {}),
+  };
+}

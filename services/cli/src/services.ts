@@ -12,7 +12,7 @@ import {
   RoutesError,
 } from '@herald/ingest';
 import { MessageTypeRegistry, RegistryError } from '@herald/protocol/registry';
-import { ConfigError, jwtAlgorithms, type HeraldConfig, type Health, type Logger, type Registry } from '@herald/runtime';
+import { ConfigError, jwtVerification, type HeraldConfig, type Health, type Logger, type Registry } from '@herald/runtime';
 import type { Components } from './components.js';
 
 export interface ProcessContext {
@@ -70,17 +70,7 @@ export function buildIngest(context: ProcessContext): IngestParts {
   }
   const auth = new IngestAuthenticator({
     apiKeys: config.INGEST_API_KEYS,
-    ...(hasJwt
-      ? {
-          jwt: {
-            ...(config.JWT_SECRET !== undefined ? { secret: config.JWT_SECRET } : {}),
-            ...(config.JWT_PUBLIC_KEY !== undefined ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
-            algorithms: jwtAlgorithms(config),
-            ...(config.JWT_ISSUER !== undefined ? { issuer: config.JWT_ISSUER } : {}),
-            ...(config.JWT_AUDIENCE !== undefined ? { audience: config.JWT_AUDIENCE } : {}),
-          },
-        }
-      : {}),
+    ...(hasJwt ? { jwt: jwtVerification(config) } : {}),
   });
   const metrics = new IngestMetrics(context.registry);
   const publisher = new EventPublisher(context.components.broker, registry, router, context.components.idempotency, metrics, logger.child({ service: 'ingest' }));

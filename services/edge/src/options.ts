@@ -2,12 +2,12 @@
  * Everything the edge needs to know, as plain values. Built from HeraldConfig by
  * `edgeOptionsFromConfig`; tests build it directly.
  */
-import { jwtAlgorithms, type HeraldConfig } from '@herald/runtime';
+import { jwtVerification, type HeraldConfig, type JwtVerification } from '@herald/runtime';
 
 export interface EdgeOptions {
   nodeId: string;
   allowedOrigins: readonly string[];
-  jwt: { secret?: string; publicKey?: string; algorithms: readonly string[]; issuer?: string; audience?: string };
+  jwt: JwtVerification;
   maxSubscriptionsPerConnection: number;
   maxCommandsPerSecond: number;
   maxMessageSize: number;
@@ -23,13 +23,7 @@ export function edgeOptionsFromConfig(config: HeraldConfig, nodeId: string): Edg
   return {
     nodeId,
     allowedOrigins: config.ALLOWED_ORIGINS,
-    jwt: {
-      ...(config.JWT_SECRET !== undefined ? { secret: config.JWT_SECRET } : {}),
-      ...(config.JWT_PUBLIC_KEY !== undefined ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
-      algorithms: jwtAlgorithms(config),
-      ...(config.JWT_ISSUER !== undefined ? { issuer: config.JWT_ISSUER } : {}),
-      ...(config.JWT_AUDIENCE !== undefined ? { audience: config.JWT_AUDIENCE } : {}),
-    },
+    jwt: jwtVerification(config),
     maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxCommandsPerSecond: config.MAX_COMMANDS_PER_SECOND,
     maxMessageSize: config.MAX_MESSAGE_SIZE,
