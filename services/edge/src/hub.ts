@@ -117,7 +117,6 @@ export class Hub implements BrokerListener {
     const entry = this.channels.get(subscription.channel);
     if (!entry) return;
     if (entry.live.delete(session) || entry.pending.delete(session)) this.subscriptionCount -= 1;
-    subscription.live = false;
     subscription.buffer = null;
     if (!entry.empty) return;
     this.channels.delete(entry.name);
@@ -195,7 +194,6 @@ export class Hub implements BrokerListener {
       if (after === undefined || compareSeq(seq, after) > 0) this.outbox.enqueue(session, buffer[i + 1] as Buffer);
     }
     subscription.buffer = null;
-    subscription.live = true;
     subscription.activated = false;
     entry.pending.delete(session);
     entry.live.add(session);

@@ -3,9 +3,7 @@
  * the channel's frames in it; going live flushes those newer than `lastSent`.
  */
 export class Subscription {
-  /** Receiving frames straight from the hub. */
-  live = false;
-  /** Its own recovery is done; waiting for the channel's gap fill to end. */
+  /** Its own recovery is sent; it goes live once the channel's gap fill ends or the live feed reaches `lastSent`. */
   activated = false;
   /** The newest seq sent to the client on this channel before going live. */
   lastSent: string | undefined = undefined;
