@@ -1,34 +1,59 @@
 #!/usr/bin/env node
 /**
- * Experiment (not a scenario): Redis CPU per publish of the broker's Lua publish script
- * (packages/broker/dist/redis/lua.js, as built) against a variant that checks the
- * stream's oldest entry before looking for entries older than HISTORY_TTL. The
- * product's script is read, never changed; the variant is built here in memory.
+ * Experiment (not a scenario): Redis CPU per publication of the broker's Lua publish
+ * script (packages/broker/dist/redis/lua.js, as built), in calls of 100 publications
+ * like the ingest's batches, on a private redis-server. Variants built here in memory
+ * (the product's script is read, never changed) show what each step costs:
  *
- *   node bench/experiments/publish-script.mjs [--events 60000] [--channels 1000]
+ *   node bench/experiments/publish-script.mjs [--events 100000] [--channels 1000] [--prefill 0]
  *
- * Prints usec_per_call of EVALSHA (Redis INFO commandstats) for both, on a private
- * redis-server, with pipelines of 100 publishes like the ingest's batches.
+ * Prints Redis CPU (INFO cpu, user + sys: parsing, the script and its commands,
+ * replies) per publication, and EVALSHA's own usec_per_call / publications per call.
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { PUBLISH_LUA } from '../../packages/broker/dist/redis/lua.js';
 import { startRedis } from '../lib/proc.mjs';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '60000' }, channels: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '100000' },
+    channels: { type: 'string', default: '1000' },
+    prefill: { type: 'string', default: '0' },
+    per: { type: 'string', default: '100' },
+  },
+});
 const EVENTS = Number(values.events);
 const CHANNELS = Number(values.channels);
+const PREFILL = Number(values.prefill);
+const PER_CALL = Number(values.per);
 
-const ORIGINAL_TRIM = `  local aged = redis.call('XREVRANGE', stream, '(' .. bound, '-', 'COUNT', 1)[1]`;
-const VARIANT_TRIM = `  -- The oldest entry first: only when it is older than the cutoff is there an entry to
-  -- find from the end (a reverse seek scans the last listpack node when there is none).
-  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-  local aged = nil
-  if oldest and cmp(oldest[1], bound) < 0 then
-    aged = redis.call('XREVRANGE', stream, '(' .. bound, '-', 'COUNT', 1)[1]
-  end`;
-if (!PUBLISH_LUA.includes(ORIGINAL_TRIM)) throw new Error('the publish script changed; update the experiment');
-const VARIANT = PUBLISH_LUA.replace(ORIGINAL_TRIM, VARIANT_TRIM);
+function variant(replacements) {
+  let source = PUBLISH_LUA;
+  for (const [from, to] of replacements) {
+    if (!source.includes(from)) throw new Error(`the publish script changed; update the experiment (${from})`);
+    source = source.replace(from, to);
+  }
+  return source;
+}
+
+const VARIANTS = {
+  'as built': PUBLISH_LUA,
+  'without PUBLISH': variant([["redis.call(publish, channel, seq .. ' ' .. envelope)", '']]),
+  'without the dedupe key': variant([
+    ["local first = redis.call('GET', dedupe)", 'local first = false'],
+    ["if dedupe then redis.call('SET', dedupe, seq, 'PX', dedupe_ttl) end", ''],
+  ]),
+  'age check every publish': variant([['(age_at == nil or now > age_at)', 'true']]),
+  'expiries every publish': variant([['if fresh_until == nil or now > fresh_until then', 'if true then']]),
+};
+
+async function cpuSeconds(client) {
+  const info = await client.info('cpu');
+  const user = Number(/used_cpu_user:([0-9.]+)/.exec(info)[1]);
+  const sys = Number(/used_cpu_sys:([0-9.]+)/.exec(info)[1]);
+  return user + sys;
+}
 
 async function measure(label, source) {
   const redis = await startRedis();
@@ -37,31 +62,38 @@ async function measure(label, source) {
     const sha = await client.script('LOAD', source);
     const envelopeTail = `","data":{"ch":"c1","t":1763719200123.456,"n":1,"pad":"${'x'.repeat(40)}"}}`;
     const run = async (from, to) => {
-      for (let i = from; i < to; i += 100) {
+      for (let i = from; i < to; i += PER_CALL * 10) {
         const pipeline = client.pipeline();
-        for (let k = i; k < Math.min(to, i + 100); k++) {
-          const ch = `bench:c${k % CHANNELS}`;
-          pipeline.evalsha(sha, 3, `herald:{${ch}}:s`, `herald:{${ch}}:m`, `herald:{${ch}}:d:e${k}`, `herald:{${ch}}`, `{"type":"bench.tick","id":"e${k}","timestamp":"2026-11-22T00:00:00.000Z","channel":"${ch}","seq":"`, envelopeTail, 1000, 600000, 2592000000, 600000, 'publish');
+        for (let c = i; c < Math.min(to, i + PER_CALL * 10); c += PER_CALL) {
+          const keys = [];
+          const args = [1000, 600000, 2592000000, 600000, 'publish'];
+          for (let k = c; k < Math.min(to, c + PER_CALL); k++) {
+            const ch = `bench:c${k % CHANNELS}`;
+            keys.push(`herald:{${ch}}:s`, `herald:{${ch}}:m`, `herald:{${ch}}:d:e${k}`);
+            args.push(`herald:{${ch}}`, `{"type":"bench.tick","id":"e${k}","timestamp":"2026-11-22T00:00:00.000Z","channel":"${ch}","seq":"`, envelopeTail, '1');
+          }
+          pipeline.evalsha(sha, keys.length, ...keys, ...args);
         }
-        await pipeline.exec();
+        const replies = await pipeline.exec();
+        const failed = replies.find(([error]) => error);
+        if (failed) throw failed[0];
       }
     };
-    await run(0, EVENTS / 2); // fill the streams half-way, then measure the second half
+    if (PREFILL > 0) await run(0, PREFILL * CHANNELS);
     await client.config('RESETSTAT');
-    await run(EVENTS / 2, EVENTS);
+    const cpu0 = await cpuSeconds(client);
+    await run(PREFILL * CHANNELS, PREFILL * CHANNELS + EVENTS);
+    const cpu = (await cpuSeconds(client)) - cpu0;
     const stats = await client.info('commandstats');
     const line = stats.split('\n').find((l) => l.startsWith('cmdstat_evalsha:'));
     const perCall = Number(/usec_per_call=([0-9.]+)/.exec(line)[1]);
-    const calls = stats.split('\n').filter((l) => l.startsWith('cmdstat_x')).map((l) => l.replace(/,rejected_calls.*/, '').trim());
-    process.stdout.write(`${label}: EVALSHA ${perCall} us per publish (Redis CPU) over ${EVENTS / 2} publishes on ${CHANNELS} channels\n    ${calls.join('\n    ')}\n`);
-    return perCall;
+    process.stdout.write(`${label.padEnd(24)} ${((cpu * 1e6) / EVENTS).toFixed(1).padStart(6)} us Redis CPU per publication, EVALSHA ${(perCall / PER_CALL).toFixed(1)} us per publication\n`);
   } finally {
     client.disconnect();
     await redis.stop();
   }
 }
 
-const before = await measure('product script', PUBLISH_LUA);
-const after = await measure('oldest-entry check', VARIANT);
-process.stdout.write(`saving: ${(before - after).toFixed(1)} us per publish (${Math.round((1 - after / before) * 100)}%)\n`);
+process.stdout.write(`${EVENTS} publications on ${CHANNELS} channels, ${PER_CALL} per call, streams prefilled with ${PREFILL} entries each\n`);
+for (const [label, source] of Object.entries(VARIANTS)) await measure(label, source);
 process.exit(0);

@@ -7,6 +7,8 @@ import type {
   Broker,
   BrokerListener,
   BrokerState,
+  EventPublishRequest,
+  EventPublishResult,
   HistoryResult,
   PublishRequest,
   PublishResult,
@@ -58,6 +60,11 @@ export class MemoryBroker implements Broker, PublicationSink {
     return requests.map((request) =>
       this.store.publish(request.channel, request.template.head, request.template.tail, request.idempotencyKey),
     );
+  }
+
+  async publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
+    this.assertOpen();
+    return events.map((event) => this.store.publishEvent(event));
   }
 
   async subscribe(channel: string): Promise<void> {

@@ -15,6 +15,11 @@
  *   tell a real gap (continuity lost) from a quiet channel.
  * - Publishing the same `idempotencyKey` to the same channel again within the dedupe
  *   window publishes nothing and resolves with the first seq (`duplicate: true`).
+ * - `publishEvents` publishes each event to all of its channels once per event id
+ *   within `eventTtlMs`: a repeated id publishes nothing and resolves with the first
+ *   attempt's channels (`duplicate: true`). An event resolves only once every channel
+ *   has it; after an Error, retrying the same id completes it without duplicating it
+ *   in any channel that already has it.
  */
 import type { EnvelopeTemplate } from '@herald/protocol';
 
@@ -30,6 +35,21 @@ export interface PublishResult {
   readonly seq: string;
   /** True when the idempotency key was seen before: nothing was published this time. */
   readonly duplicate: boolean;
+}
+
+/** One event for all of its channels (see `Broker.publishEvents`). */
+export interface EventPublishRequest {
+  /** The event id: the event-level idempotency key. */
+  readonly id: string;
+  /** One request per target channel, in order; the engine dedupes them by `id`. */
+  readonly requests: readonly PublishRequest[];
+}
+
+export interface EventPublishResult {
+  /** True when the id was published before (within `eventTtlMs`): nothing new was published. */
+  readonly duplicate: boolean;
+  /** The channels that have the event: for a duplicate, those of the first attempt. */
+  readonly channels: readonly string[];
 }
 
 /** One event of one channel, as delivered and as kept in history. */
@@ -79,6 +99,12 @@ export interface Broker {
   publish(request: PublishRequest): Promise<PublishResult>;
   /** Publishes several events in one round trip where the engine can; results in order. */
   publishBatch(requests: readonly PublishRequest[]): Promise<Array<PublishResult | Error>>;
+  /**
+   * Publishes events to their channels with event-level idempotency, in as few round
+   * trips as the engine can; one result per event, in order. An id repeated inside one
+   * call publishes once (the later ones are duplicates).
+   */
+  publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>>;
 
   /** Resolves once live publications of the channel reach the listener. */
   subscribe(channel: string): Promise<void>;
@@ -106,6 +132,11 @@ export interface RetentionOptions {
   historyMetaTtlMs: number;
   /** Per-channel idempotency window. */
   dedupeTtlMs: number;
+  /**
+   * Event-level idempotency window of `publishEvents` (IDEMPOTENCY_TTL). Longer than
+   * `dedupeTtlMs`, which only has to cover the retries of an attempt that failed.
+   */
+  eventTtlMs: number;
 }
 
 export const DEFAULT_RETENTION: RetentionOptions = {
@@ -113,6 +144,7 @@ export const DEFAULT_RETENTION: RetentionOptions = {
   historyTtlMs: 10 * 60_000,
   historyMetaTtlMs: 30 * 24 * 3_600_000,
   dedupeTtlMs: 10 * 60_000,
+  eventTtlMs: 24 * 3_600_000,
 };
 
 export class BrokerUnavailableError extends Error {

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compareSeq, envelopeTemplate, type EventInput } from '@herald/protocol';
-import type { Broker, BrokerListener, PublishRequest, RetentionOptions } from './broker.js';
+import type { Broker, BrokerListener, EventPublishRequest, PublishRequest, RetentionOptions } from './broker.js';
 
 export interface BrokerFixture {
   /** A new, not yet started broker on the backend under test. */
@@ -212,6 +212,103 @@ export function brokerConformance(engine: string, makeFixture: () => Promise<Bro
       });
       await listener.waitFor(50);
       expect(listener.received.map((r) => r.seq)).toEqual(seqs);
+    });
+
+    it('publishes a large batch over many channels: per-channel order, keyed and unkeyed requests', { timeout }, async () => {
+      // More requests than one engine call carries, interleaved over channels (several
+      // slots in a cluster), half of them with an idempotency key.
+      const { broker } = await node();
+      const channels = Array.from({ length: 7 }, () => channel());
+      const requests = Array.from({ length: 250 }, (_, i) => {
+        const event = makeEvent();
+        return request(channels[i % channels.length]!, event, i % 2 === 0 ? event.id : undefined);
+      });
+      const results = await broker.publishBatch(requests);
+      expect(results).toHaveLength(250);
+      for (const [c, ch] of channels.entries()) {
+        const mine = results.filter((_, i) => i % channels.length === c).map((r) => {
+          if (r instanceof Error) throw r;
+          expect(r.duplicate).toBe(false);
+          return r.seq;
+        });
+        for (let i = 1; i < mine.length; i++) expect(compareSeq(mine[i - 1]!, mine[i]!)).toBeLessThan(0);
+        // A fresh channel's history is complete from its first seq on.
+        const history = await broker.history(ch, mine[0]!);
+        expect(history.complete).toBe(true);
+        if (!history.complete) return;
+        expect(history.publications.map((p) => p.seq)).toEqual(mine.slice(1));
+        const envelopes = history.publications.map((p) => JSON.parse(p.envelope.toString('utf8')) as { channel: string; seq: string });
+        expect(envelopes.every((e, i) => e.channel === ch && e.seq === mine[i + 1])).toBe(true);
+      }
+    });
+
+    const eventRequest = (channels: readonly string[], event: EventInput = makeEvent()): EventPublishRequest => ({
+      id: event.id!,
+      requests: channels.map((ch) => request(ch, event)),
+    });
+
+    it('publishes an event to all its channels once per id, and names the first channels on a repeat', { timeout }, async () => {
+      const { broker, listener } = await node();
+      const [a, b, c] = [channel('a'), channel('b'), channel('c')];
+      for (const ch of [a, b, c]) await broker.subscribe(ch);
+      const event = makeEvent();
+      const [first] = await broker.publishEvents([eventRequest([a, b], event)]);
+      expect(first).toEqual({ duplicate: false, channels: [a, b] });
+      await listener.waitFor(2);
+      // A repeat publishes nothing, even to a channel the first attempt did not have.
+      const [again] = await broker.publishEvents([eventRequest([a, c], event)]);
+      expect(again).toEqual({ duplicate: true, channels: [a, b] });
+      const marker = await broker.publish(request(a));
+      await listener.waitFor(3);
+      // Channels of different cluster slots arrive on different connections: compare per channel.
+      expect(listener.received.filter((r) => r.channel === a).map((r) => r.seq)[1]).toBe(marker.seq);
+      expect(listener.received.map((r) => r.channel).sort()).toEqual([a, a, b].sort());
+      expect(await broker.position(c)).toBeUndefined();
+      for (const ch of [a, b]) expect(JSON.parse(listener.received.find((r) => r.channel === ch)!.envelope).id).toBe(event.id);
+    });
+
+    it('publishes an id repeated inside one call once', { timeout }, async () => {
+      const { broker, listener } = await node();
+      const ch = channel();
+      await broker.subscribe(ch);
+      const event = makeEvent();
+      const other = eventRequest([ch]);
+      const results = await broker.publishEvents([eventRequest([ch], event), other, eventRequest([ch], event)]);
+      expect(results.map((r) => (r instanceof Error ? r : r.duplicate))).toEqual([false, false, true]);
+      const marker = await broker.publish(request(ch));
+      await listener.waitFor(3);
+      expect(listener.received.slice(0, 2).map((r) => (JSON.parse(r.envelope) as { id: string }).id)).toEqual([event.id, other.id]);
+      expect(listener.received[2]!.seq).toBe(marker.seq);
+    });
+
+    it('publishes many events over many channels in per-channel order', { timeout }, async () => {
+      // More publications than one engine call carries, each event on two channels.
+      const { broker, listener } = await node();
+      const channels = Array.from({ length: 5 }, () => channel());
+      for (const ch of channels) await broker.subscribe(ch);
+      const events = Array.from({ length: 120 }, (_, i) => eventRequest([channels[i % 5]!, channels[(i + 1) % 5]!]));
+      const results = await broker.publishEvents(events);
+      for (const result of results) expect(result).toMatchObject({ duplicate: false });
+      await listener.waitFor(240);
+      for (const ch of channels) {
+        const ids = listener.received.filter((r) => r.channel === ch).map((r) => (JSON.parse(r.envelope) as { id: string }).id);
+        expect(ids).toEqual(events.filter((e) => e.requests.some((q) => q.channel === ch)).map((e) => e.id));
+        const seqs = listener.received.filter((r) => r.channel === ch).map((r) => r.seq);
+        for (let i = 1; i < seqs.length; i++) expect(compareSeq(seqs[i - 1]!, seqs[i]!)).toBeLessThan(0);
+      }
+    });
+
+    it('publishes an id again once eventTtlMs has passed', { timeout }, async () => {
+      const ttl = 400;
+      const { broker } = await node({ eventTtlMs: ttl, dedupeTtlMs: ttl / 2 });
+      const ch = channel();
+      const event = makeEvent();
+      expect((await broker.publishEvents([eventRequest([ch], event)]))[0]).toEqual({ duplicate: false, channels: [ch] });
+      expect((await broker.publishEvents([eventRequest([ch], event)]))[0]).toEqual({ duplicate: true, channels: [ch] });
+      await eventually(async () => {
+        const [result] = await broker.publishEvents([eventRequest([ch], event)]);
+        return result !== undefined && !(result instanceof Error) && !result.duplicate;
+      }, ttl * 10);
     });
 
     it('returns history after a seq, complete and in order', { timeout }, async () => {

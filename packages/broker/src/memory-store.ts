@@ -5,7 +5,7 @@
  * Several MemoryBroker instances may share one store, like nodes sharing one Redis.
  */
 import { compareSeq } from '@herald/protocol';
-import type { HistoryResult, Publication, RetentionOptions } from './broker.js';
+import type { EventPublishRequest, EventPublishResult, HistoryResult, Publication, RetentionOptions } from './broker.js';
 
 interface ChannelLog {
   /** Retained publications, oldest first, starting at `head`. */
@@ -25,8 +25,16 @@ export interface PublicationSink {
   deliver(channel: string, seq: string, envelope: Buffer): void;
 }
 
+/**
+ * Event ids remembered at most: past it the oldest are forgotten first (a very old id
+ * could then publish again). For the full window at high rates, use Redis.
+ */
+const MAX_EVENT_IDS = 1_000_000;
+
 export class MemoryBrokerStore {
   private readonly logs = new Map<string, ChannelLog>();
+  /** event id -> channels and expiry; insertion order = expiry order (one window). */
+  private readonly events = new Map<string, { channels: readonly string[]; expiresAt: number }>();
   private readonly subscribers = new Map<string, Set<PublicationSink>>();
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -79,6 +87,27 @@ export class MemoryBrokerStore {
     return { seq, duplicate: false };
   }
 
+  /** Publishes the event to each of its channels unless its id is known. Synchronous, so atomic. */
+  publishEvent(event: EventPublishRequest): EventPublishResult {
+    const now = this.now();
+    this.forgetEvents(now);
+    const known = this.events.get(event.id);
+    if (known && known.expiresAt > now) return { duplicate: true, channels: known.channels };
+    let duplicate = event.requests.length > 0;
+    for (const { channel, template } of event.requests) {
+      if (!this.publish(channel, template.head, template.tail, event.id).duplicate) duplicate = false;
+    }
+    const channels = event.requests.map((request) => request.channel);
+    this.events.delete(event.id);
+    this.events.set(event.id, { channels, expiresAt: now + this.retention.eventTtlMs });
+    return { duplicate, channels };
+  }
+
+  /** Event ids remembered (for tests). */
+  get eventCount(): number {
+    return this.events.size;
+  }
+
   history(channel: string, since: string): HistoryResult {
     const log = this.current(channel, this.now());
     if (!log) return { complete: false, reason: 'unknown-channel' };
@@ -120,6 +149,14 @@ export class MemoryBrokerStore {
   sweep(): void {
     const now = this.now();
     for (const channel of this.logs.keys()) this.current(channel, now);
+    this.forgetEvents(now);
+  }
+
+  private forgetEvents(now: number): void {
+    for (const [id, record] of this.events) {
+      if (record.expiresAt > now && this.events.size <= MAX_EVENT_IDS) break;
+      this.events.delete(id);
+    }
   }
 
   /** The channel's log with expiry applied, or undefined when it is forgotten. */

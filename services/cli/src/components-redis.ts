@@ -1,6 +1,6 @@
 /**
  * Wiring of the Redis engines (`herald edge`, `herald ingest`): the broker, the
- * connection counter, idempotency and the ingest stream, each with the clients it
+ * connection counter and the ingest stream, each with the clients it
  * needs. The one place in the product that chooses ioredis options besides the
  * broker's own factory.
  */
@@ -8,7 +8,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { MemoryAdmission, UNLIMITED } from '@herald/admission';
 import { RedisAdmission } from '@herald/admission/redis';
 import { createRedisBroker, parseClusterNodes, type RedisConnectionOptions } from '@herald/broker/redis';
-import { MemoryIdempotencyStore, RedisIdempotencyStore, StreamConsumer, type EventPublisher } from '@herald/ingest';
+import { StreamConsumer, type EventPublisher } from '@herald/ingest';
 import type { HeraldConfig, Logger, Service } from '@herald/runtime';
 import { admissionLimits, retentionFromConfig, type Components } from './components.js';
 
@@ -110,15 +110,10 @@ export async function createRedisComponents(config: HeraldConfig, nodeId: string
     });
   }
 
-  const idempotency = services.includes('ingest')
-    ? new RedisIdempotencyStore(client('idempotency', { enableAutoPipelining: true }), keyPrefix, config.IDEMPOTENCY_TTL)
-    : new MemoryIdempotencyStore(config.IDEMPOTENCY_TTL);
-
   let consumer: StreamConsumer | undefined;
   return {
     broker,
     admission,
-    idempotency,
     async startIngestStream(publisher: EventPublisher) {
       if (!config.INGEST_STREAM_ENABLED) return;
       // XREADGROUP BLOCK holds its connection: a client of its own, with a queue.

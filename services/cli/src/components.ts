@@ -1,17 +1,15 @@
 /**
- * Wiring, in one place per mode: which Broker, Admission and idempotency store a
- * process uses. The services receive them; they never construct them.
+ * Wiring, in one place per mode: which Broker and Admission a process uses. The services receive them; they never construct them.
  */
 import type { Admission } from '@herald/admission';
 import { MemoryAdmission } from '@herald/admission';
 import { MemoryBroker, type Broker, type RetentionOptions } from '@herald/broker';
-import { MemoryIdempotencyStore, type EventPublisher, type IdempotencyStore } from '@herald/ingest';
+import type { EventPublisher } from '@herald/ingest';
 import { ConfigError, type HeraldConfig, type Logger, type Service } from '@herald/runtime';
 
 export interface Components {
   broker: Broker;
   admission: Admission;
-  idempotency: IdempotencyStore;
   /** Starts reading the Redis ingest stream, where there is one. */
   startIngestStream?(publisher: EventPublisher): Promise<void>;
   /** Closes what the components opened besides the broker and admission. */
@@ -28,6 +26,7 @@ export function retentionFromConfig(config: HeraldConfig): RetentionOptions {
     // The broker's per-channel dedupe covers retries of an attempt that failed half-way;
     // it ends well before the event-level record so an expired id publishes again.
     dedupeTtlMs: Math.min(Math.floor(config.IDEMPOTENCY_TTL / 2), Math.max(config.HISTORY_TTL, TEN_MINUTES)),
+    eventTtlMs: config.IDEMPOTENCY_TTL,
   };
 }
 
@@ -40,7 +39,6 @@ export function memoryComponents(config: HeraldConfig): Components {
   return {
     broker: new MemoryBroker({ retention: retentionFromConfig(config) }),
     admission: new MemoryAdmission(admissionLimits(config)),
-    idempotency: new MemoryIdempotencyStore(config.IDEMPOTENCY_TTL),
     close: async () => {},
   };
 }

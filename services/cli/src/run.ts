@@ -100,7 +100,6 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
       await Promise.all(servers.map((s) => closeServer(s)));
       if (edge) await edge.stop();
       else await components.broker.stop();
-      await components.idempotency.stop();
       await components.close();
     },
   });

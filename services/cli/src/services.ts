@@ -73,6 +73,6 @@ export function buildIngest(context: ProcessContext): IngestParts {
     ...(hasJwt ? { jwt: jwtVerification(config) } : {}),
   });
   const metrics = new IngestMetrics(context.registry);
-  const publisher = new EventPublisher(context.components.broker, registry, router, context.components.idempotency, metrics, logger.child({ service: 'ingest' }));
+  const publisher = new EventPublisher(context.components.broker, registry, router, metrics, logger.child({ service: 'ingest' }));
   return { server: new IngestServer({ publisher, auth, logger }), publisher, registry };
 }

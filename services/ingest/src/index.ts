@@ -2,8 +2,6 @@ export { IngestServer, EVENTS_PATH, BATCH_PATH, MAX_BODY_BYTES, MAX_BATCH_EVENTS
 export { EventPublisher, newEventId, type IncomingEvent, type Outcome, type Accepted, type Rejected } from './publisher.js';
 export { IngestAuthenticator, PUBLISH_SCOPE, type IngestAuthOptions } from './ingest-auth.js';
 export { IngestMetrics, type IngestSource } from './ingest-metrics.js';
-export { MemoryIdempotencyStore, type IdempotencyStore, type IdempotencyState } from './idempotency.js';
 export { Router, DEFAULT_ROUTES, RoutesError, type RouteDefinition } from './routes.js';
 export { validateEvent, type ValidEvent } from './event-validation.js';
-export { RedisIdempotencyStore } from './idempotency-redis.js';
 export { StreamConsumer, CONSUMER_GROUP, type StreamConsumerOptions } from './stream-consumer.js';

@@ -1,15 +1,15 @@
 /**
- * The ingest pipeline shared by HTTP and the Redis stream: validate, route, check
- * idempotency, publish to every target channel, and only then report success. An
- * event is accepted only once every target channel's history has it.
+ * The ingest pipeline shared by HTTP and the Redis stream: validate, route, publish to
+ * every target channel through the broker's event-level idempotency (IDEMPOTENCY_TTL:
+ * a repeated id is accepted but not published again), and only then report success.
+ * An event is accepted only once every target channel's history has it.
  */
 import { randomBytes } from 'node:crypto';
-import { BrokerUnavailableError, type Broker, type PublishRequest, type PublishResult } from '@herald/broker';
+import { BrokerUnavailableError, type Broker, type EventPublishRequest, type EventPublishResult } from '@herald/broker';
 import { Problem, envelopeTemplate, nowIso, type FieldError, type ProblemDefinition } from '@herald/protocol';
 import type { MessageTypeRegistry } from '@herald/protocol/registry';
 import type { Logger } from '@herald/runtime';
 import { validateEvent } from './event-validation.js';
-import type { IdempotencyState, IdempotencyStore } from './idempotency.js';
 import type { IngestMetrics, IngestSource } from './ingest-metrics.js';
 import type { Router } from './routes.js';
 
@@ -58,7 +58,6 @@ export class EventPublisher {
     private readonly broker: Broker,
     private readonly registry: MessageTypeRegistry,
     private readonly router: Router,
-    private readonly idempotency: IdempotencyStore,
     private readonly metrics: IngestMetrics,
     private readonly logger: Logger,
   ) {}
@@ -113,72 +112,28 @@ export class EventPublisher {
       unavailable(`The broker is ${this.broker.state}; nothing was published. Retry with the same id.`);
       return;
     }
-    let states: IdempotencyState[];
-    try {
-      states = await this.idempotency.begin(prepared.map((item) => item.id));
-    } catch (error) {
-      this.logger.warn({ err: error }, 'idempotency store unavailable');
-      unavailable('The idempotency store is unavailable; nothing was published. Retry with the same id.');
-      return;
-    }
-
-    // Publish what is not already done; an id repeated inside one batch publishes once.
-    const firstOfId = new Map<string, Prepared>();
-    const toPublish: Prepared[] = [];
-    prepared.forEach((item, i) => {
-      const state = states[i]!;
-      if (state.state === 'done') {
-        outcomes[item.index] = { ok: true, id: item.id, channels: state.channels, duplicate: true };
-      } else if (firstOfId.has(item.id)) {
-        // Resolved below, from the first occurrence's outcome.
-      } else {
-        firstOfId.set(item.id, item);
-        toPublish.push(item);
-      }
-    });
-
-    const requests: PublishRequest[] = [];
-    for (const item of toPublish) {
+    const events: EventPublishRequest[] = prepared.map((item) => {
       const event = { type: item.type, id: item.id, timestamp: item.timestamp, data: item.data };
-      for (const channel of item.channels) requests.push({ channel, template: envelopeTemplate(event, channel), idempotencyKey: item.id });
-    }
-    let results: Array<PublishResult | Error>;
+      return { id: item.id, requests: item.channels.map((channel) => ({ channel, template: envelopeTemplate(event, channel) })) };
+    });
+    let results: Array<EventPublishResult | Error>;
     try {
-      results = requests.length > 0 ? await this.broker.publishBatch(requests) : [];
+      results = await this.broker.publishEvents(events);
     } catch (error) {
-      results = requests.map(() => (error instanceof Error ? error : new BrokerUnavailableError(String(error))));
+      results = events.map(() => (error instanceof Error ? error : new BrokerUnavailableError(String(error))));
     }
-
-    const completed: Array<{ id: string; channels: readonly string[] }> = [];
-    let cursor = 0;
-    for (const item of toPublish) {
-      const mine = results.slice(cursor, cursor + item.channels.length);
-      cursor += item.channels.length;
-      const failure = mine.find((result): result is Error => result instanceof Error);
-      if (failure) {
-        this.logger.warn({ err: failure, id: item.id }, 'publish failed');
+    prepared.forEach((item, i) => {
+      const result = results[i]!;
+      if (result instanceof Error) {
+        this.logger.warn({ err: result, id: item.id }, 'publish failed');
         outcomes[item.index] = {
           ok: false,
           problem: Problem.brokerUnavailable,
           detail: 'The broker could not store the event in every channel. Retry with the same id: channels that have it will not get it twice.',
         };
-        continue;
+      } else {
+        outcomes[item.index] = { ok: true, id: item.id, channels: result.channels, duplicate: result.duplicate };
       }
-      const duplicate = mine.every((result) => (result as PublishResult).duplicate);
-      outcomes[item.index] = { ok: true, id: item.id, channels: item.channels, duplicate };
-      completed.push({ id: item.id, channels: item.channels });
-    }
-    for (const item of prepared) {
-      if (outcomes[item.index] !== undefined) continue;
-      const first = outcomes[firstOfId.get(item.id)!.index]!;
-      outcomes[item.index] = first.ok ? { ...first, duplicate: true } : first;
-    }
-    if (completed.length > 0) {
-      // The events are in history already; a failure here only means a later retry
-      // publishes again through the broker's per-channel dedupe.
-      await this.idempotency.complete(completed).catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'could not mark events done in the idempotency store');
-      });
-    }
+    });
   }
 }

@@ -24,12 +24,15 @@ import {
   type Broker,
   type BrokerListener,
   type BrokerState,
+  type EventPublishRequest,
+  type EventPublishResult,
   type HistoryResult,
   type PublishRequest,
   type PublishResult,
   type RetentionOptions,
 } from '../broker.js';
 import { RedisChannelStore } from './channel-store.js';
+import { RedisEventStore } from './event-store.js';
 import { closeClient, whenReady } from './connection.js';
 import { toBrokerError, withDeadline } from './errors.js';
 import { KeyLayout, DEFAULT_KEY_PREFIX } from './keys.js';
@@ -75,6 +78,7 @@ export class RedisBroker implements Broker {
   private readonly startTimeoutMs: number;
   private readonly closeClientsOnStop: boolean;
   private readonly store: RedisChannelStore;
+  private readonly events: RedisEventStore;
 
   private listener: BrokerListener | undefined;
   private started = false;
@@ -108,6 +112,7 @@ export class RedisBroker implements Broker {
     this.link = options.subscriber instanceof Cluster ? new ClusterLink(options.subscriber) : new StandaloneLink(options.subscriber);
     this.subscriptions = new Subscriptions(this.link, this.onCommandFailed);
     this.store = new RedisChannelStore(this.client, this.keys, this.retention, this.operationTimeoutMs);
+    this.events = new RedisEventStore(this.client, this.keys, this.store, this.retention, this.operationTimeoutMs);
     // Before anything can connect: an ioredis client without an error handler
     // crashes the process on the first refused connection.
     watchClientErrors(this.client, `${this.kind} commands`, this.logger);
@@ -160,6 +165,11 @@ export class RedisBroker implements Broker {
   async publishBatch(requests: readonly PublishRequest[]): Promise<Array<PublishResult | Error>> {
     this.assertUsable();
     return this.store.publishBatch(requests);
+  }
+
+  async publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
+    this.assertUsable();
+    return this.events.publishEvents(events);
   }
 
   async subscribe(channel: string): Promise<void> {

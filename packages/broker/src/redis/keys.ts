@@ -8,6 +8,8 @@
  *   <prefix>:{<channel>}:m        hash: top (newest seq), floor (history is complete after it)
  *   <prefix>:{<channel>}:d:<key>  string: the seq first published under an idempotency key
  *   <prefix>:{<channel>}          pub/sub channel: payload "<seq> <envelope>"
+ *   <prefix>:idem:<event id>      string: an event's channels (JSON) once published by
+ *                                 publishEvents, 'p' while the cluster path publishes it
  */
 import { keySlot } from './slot.js';
 
@@ -33,6 +35,10 @@ export class KeyLayout {
 
   dedupe(channel: string, idempotencyKey: string): string {
     return `${this.prefix}:{${channel}}:d:${idempotencyKey}`;
+  }
+
+  event(id: string): string {
+    return `${this.prefix}:idem:${id}`;
   }
 
   pubsub(channel: string): string {

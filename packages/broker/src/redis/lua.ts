@@ -12,6 +12,9 @@
  *   fresh log): history is complete exactly for `since >= floor`.
  */
 
+/** The value of an event key while the cluster path is publishing the event. */
+export const EVENT_PENDING = 'p';
+
 const HELPERS = `
 local function parse(id)
   local ms, n = string.match(id, '^(%d+)%-(%d+)$')
@@ -38,78 +41,182 @@ end
 `;
 
 /**
- * KEYS: stream, meta, [dedupe]
- * ARGV: pub/sub channel, envelope head, envelope tail, size, ttl ms, meta ttl ms,
- *       dedupe ttl ms, 'publish' | 'spublish'
- * Returns {seq, 0} or, for a known idempotency key, {first seq, 1}.
+ * The publication step shared by PUBLISH_LUA and EVENTS_LUA: common ARGV 1..5 (size,
+ * ttl ms, meta ttl ms, dedupe ttl ms, 'publish' | 'spublish') and
+ * publish_one(stream, meta, dedupe key or nil, pub/sub channel, head, tail) -> seq, 0|1.
  */
-export const PUBLISH_LUA = `${HELPERS}
-local stream, meta, dedupe = KEYS[1], KEYS[2], KEYS[3]
-
--- 1. Dedupe: a key seen within its window publishes nothing.
-if dedupe then
-  local first = redis.call('GET', dedupe)
-  if first then return {first, 1} end
-end
-
-local size, ttl, meta_ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+const PUBLISH_ONE = `${HELPERS}
+local size, ttl, meta_ttl, dedupe_ttl, publish = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local now = now_ms()
-
--- 2. Assign the seq: the server clock, but always above the remembered top, so it
--- keeps increasing across publishers, clock steps and expired streams.
-local top = redis.call('HGET', meta, 'top')
-local ms, n, floor
-if top then
-  local top_ms, top_n = parse(top)
-  if now > top_ms then ms, n = now, 0 else ms, n = top_ms, top_n + 1 end
-  if redis.call('EXISTS', stream) == 1 then
-    floor = redis.call('HGET', meta, 'floor') or top
-  else
-    -- Every event expired: only the position survived, history restarts at top.
-    floor = top
-  end
-else
-  -- Unknown channel (new, forgotten, or data lost): a fresh log, complete from its
-  -- first seq only. Leftovers of an older stream must not pass for its history.
-  redis.call('DEL', stream)
-  ms, n = now, 0
-end
-local seq = id(ms, n)
-floor = floor or seq
-
--- 3. Append the complete envelope.
-local envelope = ARGV[2] .. seq .. ARGV[3]
-redis.call('XADD', stream, seq, 'e', envelope)
-
--- 4. Trim by size, then by age, remembering the newest dropped seq as the floor.
-local len = redis.call('XLEN', stream)
-if len > size then
-  local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', len - size)
-  floor = later(floor, dropped[#dropped][1])
-  redis.call('XTRIM', stream, 'MAXLEN', size)
-end
+local now_seq = id(now, 0)
 local cutoff = now - ttl
--- Usually nothing is that old: looking at the oldest entry first is the cheap check
--- (bench/experiments/publish-script.mjs: 20-35% less script time).
-local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-if cutoff > 0 and oldest and parse(oldest[1]) < cutoff then
-  local bound = id(cutoff, 0)
-  local aged = redis.call('XREVRANGE', stream, '(' .. bound, '-', 'COUNT', 1)[1]
-  if aged then
-    floor = later(floor, aged[1])
-    redis.call('XTRIM', stream, 'MINID', bound)
+-- Expiries are refreshed at most once per 'slack' ms per channel, each time to 'slack'
+-- beyond what a publish needs: every key still lives at least ttl (meta ttl) after the
+-- channel's last publish, and at most slack longer. Entries older than ttl count as
+-- dropped whether or not their key has expired yet (HISTORY_LUA), so nothing a client
+-- sees changes; one PEXPIRE pair per second instead of one per publish.
+local slack = math.min(1000, math.floor(ttl / 4))
+
+local function publish_one(stream, meta, dedupe, channel, head, tail)
+  -- 1. Dedupe: a key seen within its window publishes nothing.
+  if dedupe then
+    local first = redis.call('GET', dedupe)
+    if first then return first, 1 end
+  end
+
+  -- 2. Assign the seq: the server clock, but always above the remembered top, so it
+  -- keeps increasing across publishers, clock steps and expired streams.
+  --   age: no entry can be older than ttl before this time (oldest entry + ttl)
+  --   fresh: the keys' expiries cover a publish until this time
+  local m = redis.call('HMGET', meta, 'top', 'floor', 'age', 'fresh')
+  local top, age_at, fresh_until = m[1], tonumber(m[3]), tonumber(m[4])
+  local len = redis.call('XLEN', stream)
+  local ms, seq, floor
+  if top then
+    local top_ms_text, top_n_text = string.match(top, '^(%d+)%-(%d+)$')
+    local top_ms = tonumber(top_ms_text)
+    if now > top_ms then
+      ms, seq = now, now_seq
+    else
+      ms, seq = top_ms, top_ms_text .. '-' .. (tonumber(top_n_text) + 1)
+    end
+    -- An empty stream: every event expired or was trimmed, history restarts at top.
+    if len > 0 then floor = m[2] or top else floor = top end
+  else
+    -- Unknown channel (new, forgotten, or data lost): a fresh log, complete from its
+    -- first seq only. Leftovers of an older stream must not pass for its history.
+    if len > 0 then redis.call('DEL', stream) end
+    len = 0
+    ms, seq = now, now_seq
+    floor = seq
+  end
+  if len == 0 then
+    -- The stream is (re)created by this publish: it has no expiry yet, and its oldest
+    -- entry is this one.
+    fresh_until = nil
+    age_at = ms + ttl
+  end
+
+  -- 3. Append the complete envelope.
+  local envelope = head .. seq .. tail
+  redis.call('XADD', stream, seq, 'e', envelope)
+  len = len + 1
+
+  -- 4. Trim by size, then by age, remembering the newest dropped seq as the floor.
+  -- Trimming only makes the oldest entry newer, so age_at stays a safe lower bound.
+  if len > size then
+    local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', len - size)
+    floor = later(floor, dropped[#dropped][1])
+    redis.call('XTRIM', stream, 'MAXLEN', size)
+  end
+  -- Usually nothing is that old, and age_at says so without reading the stream.
+  if cutoff > 0 and (age_at == nil or now > age_at) then
+    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+    age_at = now
+    if oldest then
+      local oldest_ms = parse(oldest[1])
+      if oldest_ms < cutoff then
+        local bound = id(cutoff, 0)
+        local aged = redis.call('XREVRANGE', stream, '(' .. bound, '-', 'COUNT', 1)[1]
+        if aged then floor = later(floor, aged[1]) end
+        redis.call('XTRIM', stream, 'MINID', bound)
+      else
+        age_at = oldest_ms + ttl
+      end
+    end
+  end
+
+  -- 5. Refresh expiries and the meta hash; remember the idempotency key.
+  if fresh_until == nil or now > fresh_until then
+    fresh_until = now + slack
+    redis.call('PEXPIRE', stream, ttl + slack)
+    redis.call('PEXPIRE', meta, meta_ttl + slack)
+  end
+  redis.call('HSET', meta, 'top', seq, 'floor', floor, 'age', age_at, 'fresh', fresh_until)
+  if dedupe then redis.call('SET', dedupe, seq, 'PX', dedupe_ttl) end
+
+  -- 6. Hand it to live subscribers: "<seq> <envelope>".
+  redis.call(publish, channel, seq .. ' ' .. envelope)
+  return seq, 0
+end
+`;
+
+/**
+ * Publishes one or more publications in one call (a batch shares the call's overhead:
+ * one command to build, send and parse instead of one per publication). In a cluster
+ * every key of one call must be in one slot, so callers group by slot.
+ *
+ * KEYS: per publication, stream and meta, then its dedupe key when it has one.
+ * ARGV: size, ttl ms, meta ttl ms, dedupe ttl ms, 'publish' | 'spublish', then per
+ *       publication: pub/sub channel, envelope head, envelope tail, '1' when it has a
+ *       dedupe key else '0'.
+ * Returns per publication {seq, 0} or, for a known idempotency key, {first seq, 1},
+ * flattened: {seq1, dup1, seq2, dup2, ...}.
+ */
+export const PUBLISH_LUA = `${PUBLISH_ONE}
+local out = {}
+local k = 1
+for a = 6, #ARGV, 4 do
+  local stream, meta, dedupe = KEYS[k], KEYS[k + 1], nil
+  k = k + 2
+  if ARGV[a + 3] == '1' then
+    dedupe = KEYS[k]
+    k = k + 1
+  end
+  local seq, duplicate = publish_one(stream, meta, dedupe, ARGV[a], ARGV[a + 1], ARGV[a + 2])
+  out[#out + 1] = seq
+  out[#out + 1] = duplicate
+end
+return out
+`;
+
+/**
+ * Publishes whole events with event-level idempotency, on one Redis (every key of an
+ * event in one call: a cluster spreads them over slots and uses the claim / publish /
+ * complete steps instead, see event-store.ts). Each event is atomic: its id is checked,
+ * the event published to every channel and its id recorded in one step, so a retry
+ * can never find it half-published, and no per-channel dedupe key is needed.
+ *
+ * KEYS: per event, its event key, then per channel: stream, meta, dedupe key.
+ * ARGV: the five of PUBLISH_ONE, event ttl ms, then per event: channel count, the JSON
+ *       array of its channels (the record kept under the event key), then per channel:
+ *       pub/sub channel, envelope head, envelope tail.
+ * Returns per event {duplicate 0|1, first channels JSON or false}, flattened.
+ */
+export const EVENTS_LUA = `${PUBLISH_ONE}
+local event_ttl = ARGV[6]
+local out = {}
+local k, a = 1, 7
+while a <= #ARGV do
+  local count, channels = tonumber(ARGV[a]), ARGV[a + 1]
+  a = a + 2
+  local event_key = KEYS[k]
+  k = k + 1
+  local previous = redis.call('GET', event_key)
+  if previous and previous ~= '${EVENT_PENDING}' then
+    -- Published before: nothing to do; the record names the channels.
+    out[#out + 1] = 1
+    out[#out + 1] = previous
+    k = k + 3 * count
+    a = a + 3 * count
+  else
+    -- '${EVENT_PENDING}': an attempt through the cluster path may have published to some
+    -- channels, and their dedupe keys say which; a new event needs no dedupe key.
+    local all_duplicates = count > 0
+    for c = 1, count do
+      local dedupe = nil
+      if previous then dedupe = KEYS[k + 2] end
+      local _, duplicate = publish_one(KEYS[k], KEYS[k + 1], dedupe, ARGV[a], ARGV[a + 1], ARGV[a + 2])
+      if duplicate == 0 then all_duplicates = false end
+      k = k + 3
+      a = a + 3
+    end
+    redis.call('SET', event_key, channels, 'PX', event_ttl)
+    out[#out + 1] = all_duplicates and 1 or 0
+    out[#out + 1] = false
   end
 end
-
--- 5. Refresh expiries and the meta hash; remember the idempotency key.
-redis.call('PEXPIRE', stream, ttl)
-redis.call('HSET', meta, 'top', seq, 'floor', floor)
-redis.call('PEXPIRE', meta, meta_ttl)
-if dedupe then redis.call('SET', dedupe, seq, 'PX', ARGV[7]) end
-
--- 6. Hand it to live subscribers: "<seq> <envelope>".
-redis.call(ARGV[8], ARGV[1], seq .. ' ' .. envelope)
-return {seq, 0}
+return out
 `;
 
 /** Reply codes of HISTORY_LUA (first element of the reply). */

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
-import { HISTORY_LUA, PUBLISH_LUA } from './lua.js';
+import { EVENTS_LUA, HISTORY_LUA, PUBLISH_LUA } from './lua.js';
 
 export type ScriptArg = string | number | Buffer;
 
@@ -29,6 +29,7 @@ export class LuaScript {
 
 export const PUBLISH_SCRIPT = new LuaScript('publish', PUBLISH_LUA);
 export const HISTORY_SCRIPT = new LuaScript('history', HISTORY_LUA);
+export const EVENTS_SCRIPT = new LuaScript('events', EVENTS_LUA);
 
 export function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');

@@ -1,0 +1,180 @@
+/**
+ * `publishEvents` on Redis: each event published to all of its channels once per
+ * event id within eventTtlMs.
+ *
+ * - One Redis: EVENTS_LUA checks the id, publishes to every channel and records the id
+ *   in one atomic step per event; a call carries many events (one command per batch
+ *   instead of three per event: claim, publish, complete).
+ * - A cluster: an event's keys span slots, so no script can cover it. The id is claimed
+ *   first (`SET NX GET` to 'p'), the event published with the id as each channel's
+ *   dedupe key, and the id then marked done with its channels. A retry that finds 'p'
+ *   publishes again, and the per-channel dedupe keys keep it from duplicating.
+ */
+import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
+import { BrokerUnavailableError, type EventPublishRequest, type EventPublishResult, type PublishRequest, type RetentionOptions } from '../broker.js';
+import type { RedisChannelStore } from './channel-store.js';
+import { toBrokerError, withDeadline } from './errors.js';
+import type { KeyLayout } from './keys.js';
+import { EVENT_PENDING } from './lua.js';
+import { EVENTS_SCRIPT, queueScript, type ScriptArg } from './scripts.js';
+
+/** Publications per script call: bounds how long one call holds Redis (~2 ms). */
+const PUBLICATIONS_PER_CALL = 100;
+
+export class RedisEventStore {
+  private readonly scriptHead: readonly ScriptArg[];
+  private readonly eventTtl: string;
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly keys: KeyLayout,
+    private readonly channels: RedisChannelStore,
+    retention: RetentionOptions,
+    private readonly timeoutMs: number,
+  ) {
+    this.eventTtl = String(Math.max(1, Math.floor(retention.eventTtlMs)));
+    this.scriptHead = [...channels.publishTail, this.eventTtl];
+  }
+
+  publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
+    if (events.length === 0) return Promise.resolve([]);
+    return this.client instanceof Cluster ? this.publishAcrossSlots(this.client, events) : this.publishAtomically(events);
+  }
+
+  private async publishAtomically(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
+    const calls = callsOf(events);
+    const pipeline: ChainableCommander = this.client.pipeline();
+    calls.forEach((call, position) => {
+      const [keys, args] = this.eventsCommand(call.map((index) => events[index]!));
+      queueScript(pipeline, EVENTS_SCRIPT, keys, args, position === 0);
+    });
+    const results = new Array<EventPublishResult | Error>(events.length);
+    let replies: Array<[Error | null, unknown]> | null;
+    try {
+      replies = await withDeadline(pipeline.exec(), this.timeoutMs, 'publish events');
+    } catch (error) {
+      results.fill(toBrokerError(error, 'publish events'));
+      return results;
+    }
+    calls.forEach((call, position) => {
+      const reply = replies?.[position];
+      for (const [i, index] of call.entries()) {
+        const event = events[index]!;
+        if (!reply) results[index] = new BrokerUnavailableError('Redis publish events returned no reply');
+        else if (reply[0]) results[index] = toBrokerError(reply[0], 'publish events');
+        else results[index] = parseEventReply(reply[1], i, event);
+      }
+    });
+    return results;
+  }
+
+  private eventsCommand(events: readonly EventPublishRequest[]): [string[], ScriptArg[]] {
+    const keys: string[] = [];
+    const args: ScriptArg[] = [...this.scriptHead];
+    for (const { id, requests } of events) {
+      keys.push(this.keys.event(id));
+      args.push(requests.length, JSON.stringify(requests.map((request) => request.channel)));
+      for (const { channel, template } of requests) {
+        keys.push(this.keys.stream(channel), this.keys.meta(channel), this.keys.dedupe(channel, id));
+        args.push(this.keys.pubsub(channel), template.head, template.tail);
+      }
+    }
+    return [keys, args];
+  }
+
+  private async publishAcrossSlots(client: Cluster, events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
+    const results = new Array<EventPublishResult | Error>(events.length);
+    // 1. Claim every id; what was there says whether the event is done.
+    let previous: Array<string | null>;
+    try {
+      previous = await withDeadline(
+        Promise.all(events.map(({ id }) => client.set(this.keys.event(id), EVENT_PENDING, 'PX', this.eventTtl, 'NX', 'GET'))),
+        this.timeoutMs,
+        'claim events',
+      );
+    } catch (error) {
+      results.fill(toBrokerError(error, 'claim events'));
+      return results;
+    }
+    // 2. Publish what is not done, each channel deduped by the event id; an id repeated
+    // in this call publishes once (its later occurrences claimed it as pending).
+    const firstOf = new Map<string, number>();
+    const requests: PublishRequest[] = [];
+    const spans: Array<[start: number, end: number]> = [];
+    events.forEach((event, index) => {
+      const done = doneChannels(previous[index]);
+      if (done) results[index] = { duplicate: true, channels: done };
+      else if (firstOf.has(event.id)) return;
+      else {
+        firstOf.set(event.id, index);
+        spans[index] = [requests.length, requests.length + event.requests.length];
+        for (const request of event.requests) requests.push({ ...request, idempotencyKey: event.id });
+      }
+    });
+    const published = requests.length > 0 ? await this.channels.publishBatch(requests) : [];
+    const done: Array<[string, string]> = [];
+    for (const [id, index] of firstOf) {
+      const [start, end] = spans[index]!;
+      const mine = published.slice(start, end);
+      const failure = mine.find((result): result is Error => result instanceof Error);
+      if (failure) {
+        results[index] = failure;
+        continue;
+      }
+      const channels = events[index]!.requests.map((request) => request.channel);
+      results[index] = { duplicate: mine.length > 0 && mine.every((result) => !(result instanceof Error) && result.duplicate), channels };
+      done.push([this.keys.event(id), JSON.stringify(channels)]);
+    }
+    events.forEach((event, index) => {
+      if (results[index] !== undefined) return;
+      const first = results[firstOf.get(event.id)!]!;
+      results[index] = first instanceof Error ? first : { ...first, duplicate: true };
+    });
+    // 3. Mark them done. Should this fail, a retry publishes again through the
+    // per-channel dedupe keys: safe while they last (dedupeTtlMs).
+    await withDeadline(
+      Promise.all(done.map(([key, channels]) => client.set(key, channels, 'KEEPTTL', 'XX'))),
+      this.timeoutMs,
+      'complete events',
+    ).catch(() => undefined);
+    return results;
+  }
+}
+
+/** Indices of the events per script call: whole events, up to PUBLICATIONS_PER_CALL publications. */
+function callsOf(events: readonly EventPublishRequest[]): number[][] {
+  const calls: number[][] = [];
+  let current: number[] = [];
+  let publications = 0;
+  events.forEach((event, index) => {
+    if (current.length > 0 && publications + event.requests.length > PUBLICATIONS_PER_CALL) {
+      calls.push(current);
+      current = [];
+      publications = 0;
+    }
+    current.push(index);
+    publications += event.requests.length;
+  });
+  if (current.length > 0) calls.push(current);
+  return calls;
+}
+
+function doneChannels(value: string | null | undefined): readonly string[] | undefined {
+  if (value === null || value === undefined || value === EVENT_PENDING) return undefined;
+  try {
+    const channels: unknown = JSON.parse(value);
+    return Array.isArray(channels) && channels.every((c) => typeof c === 'string') ? channels : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseEventReply(reply: unknown, i: number, event: EventPublishRequest): EventPublishResult | Error {
+  if (!Array.isArray(reply) || reply.length <= 2 * i + 1) return new Error('unexpected publish events reply');
+  const duplicate = reply[2 * i] === 1;
+  const first: unknown = reply[2 * i + 1];
+  if (typeof first === 'string') {
+    return { duplicate: true, channels: doneChannels(first) ?? event.requests.map((request) => request.channel) };
+  }
+  return { duplicate, channels: event.requests.map((request) => request.channel) };
+}

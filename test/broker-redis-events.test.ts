@@ -1,0 +1,63 @@
+/**
+ * publishEvents on both Redis engines when an earlier attempt failed half-way: the
+ * event's key says 'p' (the cluster path claims before it publishes) and one channel
+ * already has the event under its dedupe key. The retry must complete the event
+ * without publishing it twice to that channel.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, Redis } from 'ioredis';
+import { makeEvent, request } from '@herald/broker/conformance';
+import { createRedisBroker, KeyLayout, type RedisBroker } from '@herald/broker/redis';
+import type { BrokerListener } from '@herald/broker';
+import { startRedis, startRedisCluster, uniquePrefix, type RedisClusterHandle, type RedisServer } from './support/redis.js';
+
+const silent: BrokerListener = { onPublication: () => undefined, onDisconnected: () => undefined, onResubscribed: () => undefined };
+
+let redis: RedisServer;
+let cluster: RedisClusterHandle;
+
+beforeAll(async () => {
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster(3)]);
+});
+
+afterAll(async () => {
+  await Promise.all([redis?.stop(), cluster?.stop()]);
+});
+
+const engines = [
+  { name: 'redis', broker: (keyPrefix: string) => createRedisBroker({ url: redis.url }, { keyPrefix }), admin: () => new Redis(redis.url) },
+  { name: 'redis-cluster', broker: (keyPrefix: string) => createRedisBroker({ clusterNodes: cluster.startupNodes }, { keyPrefix }), admin: () => new Cluster([...cluster.startupNodes]) },
+];
+
+describe.each(engines)('publishEvents after a half-done attempt: $name', (engine) => {
+  it('publishes to the missing channel only, then reports the event done', async () => {
+    const keyPrefix = uniquePrefix('events');
+    const keys = new KeyLayout(keyPrefix);
+    const broker: RedisBroker = engine.broker(keyPrefix);
+    const admin = engine.admin();
+    try {
+      await broker.start(silent);
+      const [a, b] = ['merchant:m_half', 'payment:pay_half'];
+      const event = makeEvent();
+      const id = event.id!;
+      // The failed attempt: claimed, published to a, never completed.
+      await admin.set(keys.event(id), 'p', 'PX', 60_000);
+      const earlier = await broker.publish(request(a, event, id));
+
+      const [retry] = await broker.publishEvents([{ id, requests: [request(a, event), request(b, event)] }]);
+      expect(retry).toEqual({ duplicate: false, channels: [a, b] });
+      expect(await broker.position(a)).toBe(earlier.seq);
+      const inB = await broker.position(b);
+      expect(inB).toBeDefined();
+      expect(await broker.history(a, earlier.seq)).toEqual({ complete: true, publications: [] });
+
+      const [again] = await broker.publishEvents([{ id, requests: [request(a, event), request(b, event)] }]);
+      expect(again).toEqual({ duplicate: true, channels: [a, b] });
+      expect(await broker.position(b)).toBe(inB);
+      expect(JSON.parse((await admin.get(keys.event(id)))!)).toEqual([a, b]);
+    } finally {
+      await broker.stop();
+      admin.disconnect();
+    }
+  });
+});
