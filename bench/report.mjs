@@ -74,8 +74,8 @@ const sections = {
     ),
   connect: (r) =>
     table(
-      ['system', 'connections/s (best)', 'median of rounds', 'µs server CPU per connection', 'handshake p50 ms', 'handshake p99 ms', 'rounds (connections/s)'],
-      r.rows.map((x) => [label(x.system), n(x.connectionsPerSec), n(x.medianConnectionsPerSec), n(x.serverCpuUsPerConnection), ms(x.handshakeMs.p50), ms(x.handshakeMs.p99), x.rounds.map((k) => n(k.connectionsPerSec)).join(', ')]),
+      ['system', 'connections/s (best)', 'median of rounds', 'µs server CPU per connection', 'µs load-generator CPU per connection', 'handshake p50 ms', 'handshake p99 ms', 'rounds (connections/s)'],
+      r.rows.map((x) => [label(x.system), n(x.connectionsPerSec), n(x.medianConnectionsPerSec), n(x.serverCpuUsPerConnection), n(x.loadGeneratorCpuUsPerConnection), ms(x.handshakeMs.p50), ms(x.handshakeMs.p99), x.rounds.map((k) => n(k.connectionsPerSec)).join(', ')]),
     ),
   ingest: (r) =>
     table(
@@ -107,7 +107,12 @@ function targets(results) {
   const lat = results.latency?.rows.find((r) => r.system === 'herald');
   if (lat) rows.push([`latency: p99 ≤ 50 ms (${n(lat.connections)} connections, ${n(lat.targetRate)} events/s, ${lat.nodes} edges)`, `p99 ${lat.latencyMs.p99} ms`, lat.latencyMs.p99 <= 50 && lat.connections >= 10000 ? 'met' : lat.latencyMs.p99 <= 50 ? 'met at this size' : 'not met']);
   const con = results.connect?.rows.find((r) => r.system === 'herald');
-  if (con) rows.push(['connect: ≥ 5,000 connections/s per node', `${n(con.connectionsPerSec)}/s`, con.connectionsPerSec >= 5000 ? 'met' : 'not met']);
+  // The best round is the scenario's figure; the median says how often it is reached on
+  // this noisy machine, so a target met only in the best round says so.
+  if (con) {
+    const verdict = con.medianConnectionsPerSec >= 5000 ? 'met' : con.connectionsPerSec >= 5000 ? 'met in the best round, not in the median' : 'not met';
+    rows.push(['connect: ≥ 5,000 connections/s per node', `${n(con.connectionsPerSec)}/s best round, median ${n(con.medianConnectionsPerSec)}/s`, verdict]);
+  }
   const ing = results.ingest?.rows.filter((r) => r.system === 'herald' && r.batch > 1).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
   if (ing) rows.push(['ingest: ≥ 20,000 events/s with batches', `${n(ing.eventsPerSec)} events/s (${ing.mode})`, ing.eventsPerSec >= 20000 ? 'met' : 'not met']);
   return rows.length ? table(['target (2 cores, server and load on one box)', 'measured', ''], rows) : '_No results yet._';

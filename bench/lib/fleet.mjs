@@ -21,6 +21,7 @@ export class Fleet {
           worker.openMs = message.openMs;
           worker.openStartedAt = message.openStartedAt;
           worker.openEndedAt = message.openEndedAt;
+          worker.openCpuMicros = message.openCpuMicros ?? 0;
         }
         if (message.allClosed) worker.closedAll = true;
         this.latency.merge(message.latency);
@@ -31,14 +32,37 @@ export class Fleet {
   }
 
   /** Forks `processes` load generators and has them open `total` clients between them. */
-  static async open({ processes, total, system, ports, secret = SECRET, channelsOf, sampleConnections = 20, concurrency = 100, reportMs = 100, distinctUsers = false, headers }) {
+  static async open(spec) {
     // BENCH_LOAD_PROFILE=<dir>: profile the load generators too (to see what a client costs).
     const execArgv = process.env.BENCH_LOAD_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_LOAD_PROFILE] : [];
-    const workers = await Promise.all(Array.from({ length: processes }, () => forkWorker('load/clients.mjs', { execArgv })));
+    const workers = await Promise.all(Array.from({ length: spec.processes }, () => forkWorker('load/clients.mjs', { execArgv })));
     const fleet = new Fleet(workers);
+    await fleet.start(spec);
+    return fleet;
+  }
+
+  /**
+   * Has the generators open `total` clients between them: at the start, or again after
+   * `close({ exit: false })` (warm generators, for rounds that should not pay for the
+   * generators' own start-up, JIT compilation and heap growth).
+   */
+  async start({ total, system, ports, secret = SECRET, channelsOf, sampleConnections = 20, concurrency = 100, reportMs = 100, distinctUsers = false, headers }) {
+    const workers = this.workers.map((worker) => worker.child);
+    for (const worker of this.workers) Object.assign(worker, { last: null, ready: false, openMs: 0, openCpuMicros: 0, closedAll: false });
+    this.latency = new Histogram();
+    this.connect = new Histogram();
+    const minted = workers.map((child) => new Promise((resolve, reject) => {
+      const onMessage = (message) => {
+        if (message.type !== 'minted') return;
+        child.off('message', onMessage);
+        resolve();
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`load generator exited (${code}) before it was ready`)));
+    }));
     let first = 0;
     workers.forEach((child, i) => {
-      const count = Math.floor(total / processes) + (i < total % processes ? 1 : 0);
+      const count = Math.floor(total / workers.length) + (i < total % workers.length ? 1 : 0);
       child.send({
         cmd: 'open',
         protocol: system.meta.protocol,
@@ -56,8 +80,11 @@ export class Fleet {
       });
       first += count;
     });
-    fleet.total = total;
-    return fleet;
+    // Every generator has its tokens and requests ready before any starts connecting:
+    // the storm (and `openMs`) holds connecting only, for every generator at once.
+    await Promise.all(minted);
+    for (const child of workers) child.send({ cmd: 'go' });
+    this.total = total;
   }
 
   onReport(listener) {
@@ -92,6 +119,13 @@ export class Fleet {
   cpuSeconds() {
     let micros = 0;
     for (const worker of this.workers) if (worker.last) micros += worker.last.cpu.user + worker.last.cpu.system;
+    return micros / 1e6;
+  }
+
+  /** CPU seconds the load generators used from `go` until each had opened all its clients. */
+  openCpuSeconds() {
+    let micros = 0;
+    for (const worker of this.workers) micros += worker.openCpuMicros ?? 0;
     return micros / 1e6;
   }
 
@@ -150,11 +184,12 @@ export class Fleet {
     );
   }
 
-  async close(timeoutMs = 20_000) {
+  /** Closes every client; the generators exit unless `exit` is false (see `start`). */
+  async close({ timeoutMs = 20_000, exit = true } = {}) {
     for (const worker of this.workers) if (worker.child.connected) worker.child.send({ cmd: 'close' });
     const deadline = Date.now() + timeoutMs;
     while (!this.workers.every((w) => w.closedAll || !w.child.connected) && Date.now() < deadline) await sleep(50);
-    await this.exit();
+    if (exit) await this.exit();
   }
 
   async exit() {

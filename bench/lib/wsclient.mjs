@@ -17,6 +17,12 @@ import net from 'node:net';
 import { inflateRawSync } from 'node:zlib';
 
 const T_QUOTE = Buffer.from('"t":');
+/**
+ * Every socket of the process reads into this one buffer (net's `onread`): no Buffer is
+ * allocated per read and Node's Readable machinery (push, addChunk, 'data') is skipped.
+ * Each read is consumed before the next, so what must outlive it (a partial frame) is copied.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
@@ -94,11 +100,22 @@ export class ClientGroup {
 }
 
 /**
+ * The HTTP upgrade request of one client, built ahead of the storm (see clients.mjs) so
+ * that opening a connection costs no string building.
+ */
+export function upgradeRequest(host, port, path, headers) {
+  let request = `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n`;
+  for (const [name, value] of Object.entries(headers)) request += `${name}: ${value}\r\n`;
+  return `${request}\r\n`;
+}
+
+/**
  * One client. States: 'upgrading' -> 'welcome' (waiting for connected / open) ->
- * 'subscribing' -> 'live'. `channels` are subscribed one after the other.
+ * 'subscribing' -> 'live'. `channels` are subscribed one after the other. `request` is
+ * the upgrade request from `upgradeRequest`.
  */
 export class Conn {
-  constructor(group, index, port, path, headers, channels, sample) {
+  constructor(group, index, port, request, channels, sample) {
     this.group = group;
     this.index = index;
     this.channels = channels;
@@ -117,14 +134,10 @@ export class Conn {
     this.connectedAt = 0;
     this.closeCode = 0;
     this.startedAt = performance.now();
-    const socket = net.connect({ host: group.host, port });
+    const socket = net.connect({ host: group.host, port, noDelay: true, onread: { buffer: READ_BUFFER, callback: onSocketRead } });
     this.socket = socket;
-    socket.setNoDelay(true);
     socket.__conn = this;
-    let request = `GET ${path} HTTP/1.1\r\nHost: ${group.host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n`;
-    for (const [name, value] of Object.entries(headers)) request += `${name}: ${value}\r\n`;
-    socket.write(`${request}\r\n`);
-    socket.on('data', onSocketData);
+    socket.write(request);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
   }
@@ -144,6 +157,7 @@ export class Conn {
   }
 
   onUpgradeData(chunk) {
+    const before = this.http.length;
     this.http += chunk.toString('latin1');
     const end = this.http.indexOf('\r\n\r\n');
     if (end < 0) return;
@@ -155,7 +169,8 @@ export class Conn {
       return;
     }
     if (/\r\nsec-websocket-extensions:/i.test(this.http.slice(0, end))) this.group.extensions += 1;
-    const rest = Buffer.from(this.http.slice(end + 4), 'latin1');
+    // latin1 is one byte per character: what follows the headers is a view of the chunk.
+    const rest = end + 4 >= before ? chunk.subarray(end + 4 - before) : Buffer.from(this.http.slice(end + 4), 'latin1');
     this.http = '';
     this.state = 'welcome';
     if (rest.length > 0) this.onFrames(rest);
@@ -175,7 +190,8 @@ export class Conn {
     while (off < len) {
       if (this.skip > 0) {
         const n = Math.min(this.skip, len - off);
-        if (this.collect !== null) this.collect.push(buf.subarray(off, off + n));
+        // Copies: the chunk lives in the shared read buffer (see READ_BUFFER).
+        if (this.collect !== null) this.collect.push(Buffer.from(buf.subarray(off, off + n)));
         off += n;
         this.skip -= n;
         if (this.skip === 0 && this.collect !== null) {
@@ -186,7 +202,7 @@ export class Conn {
         continue;
       }
       if (len - off < 2) {
-        this.carry = buf.subarray(off);
+        this.carry = Buffer.from(buf.subarray(off));
         return;
       }
       const b1 = buf[off + 1] & 0x7f;
@@ -194,14 +210,14 @@ export class Conn {
       let head = 2;
       if (b1 === 126) {
         if (len - off < 4) {
-          this.carry = buf.subarray(off);
+          this.carry = Buffer.from(buf.subarray(off));
           return;
         }
         size = buf.readUInt16BE(off + 2);
         head = 4;
       } else if (b1 === 127) {
         if (len - off < 10) {
-          this.carry = buf.subarray(off);
+          this.carry = Buffer.from(buf.subarray(off));
           return;
         }
         size = Number(buf.readBigUInt64BE(off + 2));
@@ -258,7 +274,9 @@ export class Conn {
         this.group.errors += 1;
         this.group.lastError = `closed ${this.closeCode} ${buf.toString('utf8', start + 2, end)}`;
       }
-      this.socket.end();
+      // Ending twice (our close frame already went with end()) makes Node build an
+      // ERR_STREAM_ALREADY_FINISHED error with its stack: costly at 10k closes.
+      if (!this.socket.writableEnded) this.socket.end();
       return;
     }
     if (opcode !== 0x1) return;
@@ -341,8 +359,9 @@ function clientFramePong(payload) {
   return Buffer.concat([frame.subarray(0, 1), Buffer.from([0x80 | payload.length]), frame.subarray(2, 6), payload]);
 }
 
-function onSocketData(chunk) {
+function onSocketRead(nread, buffer) {
   const conn = this.__conn;
+  const chunk = buffer.subarray(0, nread);
   if (conn.state === 'upgrading') conn.onUpgradeData(chunk);
   else conn.onFrames(chunk);
 }

@@ -4,13 +4,16 @@
  * latency, and reports to the bench orchestrator over IPC. It stops by itself at its
  * deadline or when the orchestrator goes away.
  *
- * Commands (IPC): {cmd:'open', ...spec}   connect `count` clients and subscribe them
- *                 {cmd:'close'}            close every connection (close frame)
+ * Commands (IPC): {cmd:'open', ...spec}   mint the tokens and build the upgrade requests
+ *                                          of `count` clients, then answer {type:'minted'}
+ *                 {cmd:'go'}               connect them and subscribe them
+ *                 {cmd:'close'}            close every connection (close frame); another
+ *                                          `open` may follow (a warm generator for the next round)
  *                 {cmd:'exit'}
  */
 import { createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { ClientGroup, Conn } from '../lib/wsclient.mjs';
+import { ClientGroup, Conn, upgradeRequest } from '../lib/wsclient.mjs';
 import { Histogram } from '../lib/hist.mjs';
 
 const deadlineMs = Number(process.env.BENCH_DEADLINE_MS ?? 300_000);
@@ -54,6 +57,14 @@ function report(extra = {}) {
 
 function open(message) {
   spec = message;
+  // A generator may run several rounds: each starts from nothing but the warm process.
+  clearInterval(reportTimer);
+  conns = [];
+  live = 0;
+  connected = 0;
+  failed = 0;
+  latency.drain();
+  connectTimes.drain();
   const { port, ports, path, protocol, count, firstIndex, secret, channelsOf, sampleConnections, concurrency, headers: extraHeaders } = spec;
   let next = 0;
   let opening = 0; // started, neither live nor closed yet
@@ -97,32 +108,43 @@ function open(message) {
     }
     return token;
   };
-  // Mint every token before the first connection, so the storm measures connecting only.
+  // Mint every token and build every upgrade request before the first connection (and,
+  // with `go`, before any generator of the fleet starts), so the storm measures
+  // connecting only, not JWT signing in the generators.
   const minted = [];
   for (let k = 0; k < count; k++) {
     const i = firstIndex + k;
     const channels = channelsOf === 'none' ? [] : expandChannels(channelsOf, i);
-    minted.push({ channels, token: tokenFor(spec.distinctUsers ? `u${i}` : 'bench', channels.length ? channels : ['bench:*']) });
+    const token = tokenFor(spec.distinctUsers ? `u${i}` : 'bench', channels.length ? channels : ['bench:*']);
+    const p = ports ? ports[i % ports.length] : port;
+    minted.push({ channels, port: p, request: upgradeRequest(group.host, p, path, { Authorization: `Bearer ${token}`, ...(extraHeaders ?? {}) }) });
   }
-  const started = performance.now();
+  let started = 0;
+  let cpuAtGo;
   function pump() {
     while (next < count && opening < concurrency) {
-      const i = firstIndex + next;
-      const { channels, token } = minted[next];
-      const headers = { Authorization: `Bearer ${token}`, ...(extraHeaders ?? {}) };
-      const p = ports ? ports[i % ports.length] : port;
+      const { channels, port: p, request } = minted[next];
+      minted[next] = undefined;
       opening += 1;
-      conns.push(new Conn(group, i, p, path, headers, channels, next < sampleConnections));
+      conns.push(new Conn(group, firstIndex + next, p, request, channels, next < sampleConnections));
       next += 1;
     }
     if (!doneSent && next >= count && opening === 0) {
       doneSent = true;
-      report({ ready: true, openMs: performance.now() - started, openStartedAt: performance.timeOrigin + started, openEndedAt: nowMs() });
+      const cpu = process.cpuUsage(cpuAtGo);
+      report({ ready: true, openMs: performance.now() - started, openStartedAt: performance.timeOrigin + started, openEndedAt: nowMs(), openCpuMicros: cpu.user + cpu.system });
     }
   }
-  pump();
-  reportTimer = setInterval(() => report(), spec.reportMs ?? 250);
+  go = () => {
+    started = performance.now();
+    cpuAtGo = process.cpuUsage();
+    pump();
+    reportTimer = setInterval(() => report(), spec.reportMs ?? 250);
+  };
+  process.send({ type: 'minted' });
 }
+
+let go = () => {};
 
 let failed = 0;
 
@@ -135,6 +157,7 @@ function expandChannels(channelsOf, i) {
 
 process.on('message', (message) => {
   if (message.cmd === 'open') open(message);
+  else if (message.cmd === 'go') go();
   else if (message.cmd === 'close') {
     for (const conn of conns) conn.close();
     const check = setInterval(() => {

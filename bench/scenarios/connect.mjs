@@ -6,6 +6,8 @@
  * processes (handshakes in flight kept under the listen backlog); a connection counts
  * once its first frame (`connected` / Socket.IO's connect ack) arrives. Each round
  * ends with every client closing; the best of `rounds` is reported with all rounds.
+ * The same (warm) generator processes run every round; their CPU from the start of the
+ * storm to their last `connected` is reported next to the server's.
  */
 import { Fleet } from '../lib/fleet.mjs';
 import { cpuSeconds, sleep } from '../lib/proc.mjs';
@@ -38,48 +40,67 @@ export async function run(options, progress) {
     try {
       const edge = sut.edges[0];
       const ownPids = [edge.pid, sut.redis.pid, ...sut.ingest.map((p) => p.pid)];
-      // Warm-up round, not reported.
-      const warm = await Fleet.open({ processes: 1, total: 500, system: sut, ports: [edge.port], channelsOf: 'none', sampleConnections: 0, concurrency: 100, distinctUsers: true });
-      await warm.waitReady();
-      await warm.close();
+      const processes = Math.max(1, Math.ceil(options.connections / 2500));
+      const spec = {
+        processes,
+        total: options.connections,
+        system: sut,
+        ports: [edge.port],
+        channelsOf: 'none',
+        sampleConnections: 0,
+        concurrency: Math.floor(options.inFlight / processes),
+        distinctUsers: true,
+        reportMs: 200,
+      };
+      // The same generator processes run every round, after two full warm-up rounds (not
+      // reported): fresh generators spent a third of their CPU compiling and growing their
+      // heap during the storm, on the cores the server needs, and the first round after a
+      // single warm-up still ran 20-40% more CPU per connection (server and generators)
+      // than the next ones.
+      const fleet = await Fleet.open(spec);
       const rounds = [];
-      for (let round = 0; round < options.rounds; round++) {
-        await waitForQuiet({ ownPids, progress: (m) => progress(`${label}: ${m}`) });
-        const processes = Math.max(1, Math.ceil(options.connections / 2500));
-        const cpu0 = cpuSeconds(edge.pid);
-        const redisCpu0 = cpuSeconds(sut.redis.pid);
-        const started = performance.now();
-        const fleet = await Fleet.open({
-          processes,
-          total: options.connections,
-          system: sut,
-          ports: [edge.port],
-          channelsOf: 'none',
-          sampleConnections: 0,
-          concurrency: Math.floor(options.inFlight / processes),
-          distinctUsers: true,
-          reportMs: 200,
-        });
-        let ready;
-        try {
-          ready = await fleet.waitReady({ progress: (m) => progress(`${label} round ${round + 1}: ${m}`) });
-        } finally {
+      try {
+        await fleet.waitReady();
+        await fleet.close({ exit: false });
+        await fleet.start(spec);
+        await fleet.waitReady();
+        await fleet.close({ exit: false });
+        for (let round = 0; round < options.rounds; round++) {
+          await sleep(1000);
+          await waitForQuiet({ ownPids: [...ownPids, ...fleet.workers.map((w) => w.child.pid)], progress: (m) => progress(`${label}: ${m}`) });
+          const cpu0 = cpuSeconds(edge.pid);
+          const redisCpu0 = cpuSeconds(sut.redis.pid);
+          await fleet.start(spec);
           // The open time is measured by the generators: from their first connect to their last `connected`.
-          void started;
+          const ready = await fleet.waitReady({ progress: (m) => progress(`${label} round ${round + 1}: ${m}`) });
+          const seconds = ready.openMs / 1000;
+          const cpu = cpuSeconds(edge.pid) - cpu0;
+          const redisCpu = cpuSeconds(sut.redis.pid) - redisCpu0;
+          const loadCpu = fleet.openCpuSeconds();
+          const perSecond = Math.round(ready.live / seconds);
+          const handshake = fleet.connect.summaryMs();
+          rounds.push({
+            connections: ready.live,
+            errors: ready.errors,
+            seconds: Math.round(seconds * 1000) / 1000,
+            connectionsPerSec: perSecond,
+            serverCpuUsPerConnection: Math.round((cpu * 1e6) / ready.live),
+            loadGeneratorCpuUsPerConnection: Math.round((loadCpu * 1e6) / ready.live),
+            serverCpuPercent: Math.round((cpu / seconds) * 100),
+            redisCpuPercent: Math.round((redisCpu / seconds) * 100),
+            loadGeneratorCpuPercent: Math.round((loadCpu / seconds) * 100),
+            handshakeMs: handshake,
+          });
+          const last = rounds.at(-1);
+          progress(`${label} round ${round + 1}: ${fmt(perSecond)} connections/s (${ready.live} in ${seconds.toFixed(2)} s), ${last.serverCpuUsPerConnection} us server and ${last.loadGeneratorCpuUsPerConnection} us load-generator CPU per connection, handshake p50 ${handshake.p50} ms p99 ${handshake.p99} ms`);
+          await fleet.close({ exit: false });
         }
-        const seconds = ready.openMs / 1000;
-        const cpu = cpuSeconds(edge.pid) - cpu0;
-        const redisCpu = cpuSeconds(sut.redis.pid) - redisCpu0;
-        const perSecond = Math.round(ready.live / seconds);
-        const handshake = fleet.connect.summaryMs();
-        rounds.push({ connections: ready.live, errors: ready.errors, seconds: Math.round(seconds * 1000) / 1000, connectionsPerSec: perSecond, serverCpuUsPerConnection: Math.round((cpu * 1e6) / ready.live), serverCpuPercent: Math.round((cpu / seconds) * 100), redisCpuPercent: Math.round((redisCpu / seconds) * 100), loadGeneratorCpuPercent: Math.round((fleet.cpuSeconds() / seconds) * 100), handshakeMs: handshake });
-        progress(`${label} round ${round + 1}: ${fmt(perSecond)} connections/s (${ready.live} in ${seconds.toFixed(2)} s), ${rounds.at(-1).serverCpuUsPerConnection} us server CPU per connection, handshake p50 ${handshake.p50} ms p99 ${handshake.p99} ms`);
-        await fleet.close();
-        await sleep(1000);
+      } finally {
+        await fleet.exit();
       }
       const best = rounds.reduce((a, b) => (b.connectionsPerSec > a.connectionsPerSec ? b : a));
       const sorted = rounds.map((r) => r.connectionsPerSec).sort((a, b) => a - b);
-      rows.push({ system, connectionsPerSec: best.connectionsPerSec, medianConnectionsPerSec: sorted[Math.floor(sorted.length / 2)], serverCpuUsPerConnection: best.serverCpuUsPerConnection, handshakeMs: best.handshakeMs, rounds });
+      rows.push({ system, connectionsPerSec: best.connectionsPerSec, medianConnectionsPerSec: sorted[Math.floor(sorted.length / 2)], serverCpuUsPerConnection: best.serverCpuUsPerConnection, loadGeneratorCpuUsPerConnection: best.loadGeneratorCpuUsPerConnection, handshakeMs: best.handshakeMs, rounds });
     } finally {
       await sut.stop();
     }

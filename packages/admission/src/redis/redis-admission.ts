@@ -31,7 +31,7 @@ export interface RedisAdmissionOptions {
 }
 
 type ScriptClient = {
-  heraldAdmissionAcquire(...args: Array<string | number>): Promise<number>;
+  heraldAdmissionAcquireMany(...args: Array<string | number>): Promise<number[]>;
   heraldAdmissionRelease(...args: Array<string | number>): Promise<number>;
   heraldAdmissionRenew(...args: Array<string | number>): Promise<number>;
   heraldAdmissionResync(...args: Array<string | number>): Promise<number>;
@@ -39,6 +39,14 @@ type ScriptClient = {
 };
 
 const SILENT: AdmissionLogger = { info() {}, warn() {} };
+const ADMITTED: AdmissionResult = Object.freeze({ admitted: true });
+const GLOBAL_LIMIT: AdmissionResult = Object.freeze({ admitted: false, reason: 'global-limit' });
+const USER_LIMIT: AdmissionResult = Object.freeze({ admitted: false, reason: 'user-limit' });
+
+interface PendingAcquire {
+  user: string;
+  resolve: (result: AdmissionResult) => void;
+}
 /** ACQUIRE's answer when this node is not (or no longer) known to Redis. */
 const UNKNOWN_NODE = 3;
 
@@ -55,6 +63,9 @@ export class RedisAdmission implements Admission {
   private degraded: string | undefined;
   private pendingReleases = new Map<string, number>();
   private releaseScheduled = false;
+  /** Acquires waiting for the script in flight; sent together as the next one. */
+  private pendingAcquires: PendingAcquire[] = [];
+  private acquiring = false;
   private renewTask: ScheduledTask | undefined;
   private rejoining: Promise<void> | undefined;
   private stopped = false;
@@ -73,7 +84,7 @@ export class RedisAdmission implements Admission {
     const define = (name: string, lua: string, keys: number) => {
       if (!(name in client)) client.defineCommand(name, { lua, numberOfKeys: keys });
     };
-    define('heraldAdmissionAcquire', ACQUIRE, 4);
+    define('heraldAdmissionAcquireMany', ACQUIRE, 4);
     define('heraldAdmissionRelease', RELEASE, 4);
     define('heraldAdmissionRenew', RENEW, 3);
     define('heraldAdmissionResync', RESYNC, 4);
@@ -97,39 +108,71 @@ export class RedisAdmission implements Admission {
     });
   }
 
-  async acquire(user: string): Promise<AdmissionResult> {
-    if (this.degraded === undefined) {
+  acquire(user: string): Promise<AdmissionResult> {
+    if (this.degraded !== undefined) return Promise.resolve(this.acquireAlone(user));
+    // One acquire script in flight at a time: those asked meanwhile (a storm of upgrades)
+    // go together in the next one, one round trip, one reap and one ioredis command for
+    // all. Alone, an acquire leaves at once. The script counts them in the order asked,
+    // each as if alone, so the limits stay exact. bench: connect.
+    return new Promise((resolve) => {
+      this.pendingAcquires.push({ user, resolve });
+      if (!this.acquiring) this.sendAcquires();
+    });
+  }
+
+  private sendAcquires(): void {
+    const batch = this.pendingAcquires;
+    this.pendingAcquires = [];
+    this.acquiring = true;
+    void this.acquireBatch(batch).finally(() => {
+      this.acquiring = false;
+      if (this.pendingAcquires.length > 0) this.sendAcquires();
+    });
+  }
+
+  private async acquireBatch(batch: PendingAcquire[]): Promise<void> {
+    // Degraded (or stopped) since they were asked: they are decided alone, like any
+    // acquire from now on; nothing may reach Redis after this node left it.
+    if (this.degraded === undefined && !this.stopped) {
       try {
-        let code = await this.acquireOnRedis(user);
-        if (code === UNKNOWN_NODE) {
+        const users = batch.map((pending) => pending.user);
+        let codes = await this.acquireOnRedis(users);
+        if (codes.includes(UNKNOWN_NODE)) {
           // Reaped while alive (a lapsed lease, or Redis lost its data): put the whole
-          // share back, then count this one.
+          // share back, then count these.
           await this.rejoin();
-          code = await this.acquireOnRedis(user);
-          if (code === UNKNOWN_NODE) throw new Error('this node was reaped again right after its resync');
+          codes = await this.acquireOnRedis(users);
+          if (codes.includes(UNKNOWN_NODE)) throw new Error('this node was reaped again right after its resync');
         }
-        if (code === 1) return { admitted: false, reason: 'global-limit' };
-        if (code === 2) return { admitted: false, reason: 'user-limit' };
-        this.countLocally(user, 1);
-        return { admitted: true };
+        for (let i = 0; i < batch.length; i++) {
+          const { user, resolve } = batch[i]!;
+          const code = codes[i];
+          if (code === 1) resolve(GLOBAL_LIMIT);
+          else if (code === 2) resolve(USER_LIMIT);
+          else {
+            this.countLocally(user, 1);
+            resolve(ADMITTED);
+          }
+        }
+        return;
       } catch (error) {
         this.degrade(error);
       }
     }
-    return this.acquireAlone(user);
+    for (const { user, resolve } of batch) resolve(this.acquireAlone(user));
   }
 
-  private acquireOnRedis(user: string): Promise<number> {
+  private acquireOnRedis(users: string[]): Promise<number[]> {
     const { maxConnections, maxConnectionsPerUser } = this.options.limits;
-    return this.scripts.heraldAdmissionAcquire(
+    return this.scripts.heraldAdmissionAcquireMany(
       ...this.allKeys(),
       Date.now(),
       this.keys.nodePrefix,
       this.options.nodeId,
       this.leaseUntil(),
-      user,
       maxConnections ?? -1,
       maxConnectionsPerUser ?? -1,
+      ...users,
     );
   }
 
@@ -185,12 +228,12 @@ export class RedisAdmission implements Admission {
 
   private acquireAlone(user: string): AdmissionResult {
     const cap = this.options.fallbackPerNode ?? this.options.limits.maxConnections;
-    if (cap !== null && this.localTotal >= cap) return { admitted: false, reason: 'global-limit' };
+    if (cap !== null && this.localTotal >= cap) return GLOBAL_LIMIT;
     const perUser = this.options.limits.maxConnectionsPerUser;
-    if (user !== '' && perUser !== null && (this.localUsers.get(user) ?? 0) >= perUser) return { admitted: false, reason: 'user-limit' };
+    if (user !== '' && perUser !== null && (this.localUsers.get(user) ?? 0) >= perUser) return USER_LIMIT;
     this.countLocally(user, 1);
     this.fallbackAdmissions += 1;
-    return { admitted: true };
+    return ADMITTED;
   }
 
   private flushReleases(): void {

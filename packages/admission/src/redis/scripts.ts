@@ -33,25 +33,48 @@ if tonumber(redis.call('GET', KEYS[2]) or '0') < 0 then redis.call('SET', KEYS[2
 `;
 
 /**
- * KEYS: nodes, total, users, this node's hash.
- * ARGV: now, node key prefix, node id, lease until, user, max total (-1 none), max per user (-1 none).
- * Returns 0 admitted, 1 global limit, 2 user limit, 3 unknown node: its lease lapsed and
- * its share was reaped (or Redis lost it), so it must resync its whole share first;
- * counting one connection on an empty share would leave the rest uncounted for good.
+ * Counts connections, in order, each as if it had run on its own (so the limits hold
+ * exactly): one script, one round trip and one reap for every acquire an edge asks
+ * within one event-loop turn. KEYS: nodes, total, users, this node's hash.
+ * ARGV: now, node key prefix, node id, lease until, max total (-1 none), max per user
+ * (-1 none), then one user per connection ('' has no per-user limit).
+ * Returns one code per connection: 0 admitted, 1 global limit, 2 user limit; or 3 for
+ * all of them (nothing counted) when the node is unknown: its lease lapsed and its share
+ * was reaped (or Redis lost it), so it must resync its whole share first; counting on an
+ * empty share would leave the rest uncounted for good.
  */
 export const ACQUIRE = `${REAP}
-if not redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 3 end
-local user, maxTotal, maxUser = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-if maxTotal >= 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= maxTotal then return 1 end
-if user ~= '' and maxUser >= 0 and tonumber(redis.call('HGET', KEYS[3], user) or '0') >= maxUser then return 2 end
-redis.call('INCR', KEYS[2])
-redis.call('HINCRBY', KEYS[4], 'total', 1)
-if user ~= '' then
-  redis.call('HINCRBY', KEYS[3], user, 1)
-  redis.call('HINCRBY', KEYS[4], 'u:' .. user, 1)
+local n = #ARGV - 6
+local codes = {}
+if not redis.call('ZSCORE', KEYS[1], ARGV[3]) then
+  for i = 1, n do codes[i] = 3 end
+  return codes
 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-return 0
+local maxTotal, maxUser = tonumber(ARGV[5]), tonumber(ARGV[6])
+local total = tonumber(redis.call('GET', KEYS[2]) or '0')
+local admitted = 0
+for i = 1, n do
+  local user = ARGV[6 + i]
+  if maxTotal >= 0 and total >= maxTotal then
+    codes[i] = 1
+  elseif user ~= '' and maxUser >= 0 and tonumber(redis.call('HGET', KEYS[3], user) or '0') >= maxUser then
+    codes[i] = 2
+  else
+    codes[i] = 0
+    total = total + 1
+    admitted = admitted + 1
+    if user ~= '' then
+      redis.call('HINCRBY', KEYS[3], user, 1)
+      redis.call('HINCRBY', KEYS[4], 'u:' .. user, 1)
+    end
+  end
+end
+if admitted > 0 then
+  redis.call('INCRBY', KEYS[2], admitted)
+  redis.call('HINCRBY', KEYS[4], 'total', admitted)
+  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+end
+return codes
 `;
 
 /**
