@@ -301,10 +301,7 @@ export class Conn {
   onHeraldText(text) {
     if (this.state === 'welcome') {
       if (!text.startsWith('{"type":"connected"')) return this.fail(text);
-      this.connectedAt = performance.now();
-      this.group.onConnected?.(this);
-      this.subscribeNext();
-      return;
+      return this.welcomed();
     }
     if (this.state === 'subscribing') {
       if (!text.startsWith('{"type":"subscribed"')) return this.fail(text);
@@ -323,15 +320,19 @@ export class Conn {
         return;
       }
       if (!text.startsWith('40')) return this.fail(text);
-      this.connectedAt = performance.now();
-      this.group.onConnected?.(this);
-      this.subscribeNext();
-      return;
+      return this.welcomed();
     }
     if (this.state === 'subscribing') {
       if (!text.startsWith('42["subscribed"')) return this.fail(text);
       this.subscribeNext();
     }
+  }
+
+  /** The server's welcome (Herald's `connected`, Socket.IO's connect ack) arrived. */
+  welcomed() {
+    this.connectedAt = performance.now();
+    this.group.onConnected?.(this);
+    this.subscribeNext();
   }
 
   subscribeNext() {

@@ -163,7 +163,7 @@ export class RedisChannelStore {
  * call holds Redis (about 2 ms at ~20 us per publication) while still sharing one
  * command's overhead over many publications.
  */
-const PUBLICATIONS_PER_CALL = 100;
+export const PUBLICATIONS_PER_CALL = 100;
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];

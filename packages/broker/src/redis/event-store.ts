@@ -12,14 +12,11 @@
  */
 import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
 import { BrokerUnavailableError, type EventPublishRequest, type EventPublishResult, type PublishRequest, type RetentionOptions } from '../broker.js';
-import type { RedisChannelStore } from './channel-store.js';
+import { PUBLICATIONS_PER_CALL, type RedisChannelStore } from './channel-store.js';
 import { toBrokerError, withDeadline } from './errors.js';
 import type { KeyLayout } from './keys.js';
 import { EVENT_PENDING } from './lua.js';
 import { EVENTS_SCRIPT, queueScript, type ScriptArg } from './scripts.js';
-
-/** Publications per script call: bounds how long one call holds Redis (~2 ms). */
-const PUBLICATIONS_PER_CALL = 100;
 
 export class RedisEventStore {
   private readonly scriptHead: readonly ScriptArg[];
