@@ -4,7 +4,8 @@
  * - set, each value reaches as that variable exactly the Deployments of the services
  *   that read it (per CONFIG_SCHEMA's `services`), as an env var or a Secret reference;
  * - the chart renders no variable CONFIG_SCHEMA does not know;
- * - the chart's defaults are CONFIG_SCHEMA's;
+ * - the chart's defaults are CONFIG_SCHEMA's, except where an entry declares a
+ *   `chartDefault` of its own and says why (JWT_REQUIRE_EXP only);
  * - the chart refuses a value exactly when the service would refuse it at start
  *   (loadConfig), probed with good and bad values of every kind.
  */
@@ -47,6 +48,13 @@ interface Entry {
   /** Other values set with each probe, and variables dropped from the base environment. */
   probeWith?: Record<string, unknown>;
   probeDrop?: string[];
+  /**
+   * A chart default that deliberately differs from CONFIG_SCHEMA's, and why. The default
+   * check then expects this value in values.yaml and in the rendered environment instead
+   * of CONFIG_SCHEMA's (and fails if it no longer differs). Every other entry defaults to
+   * CONFIG_SCHEMA's: this is an exception to justify, not a way out of the check.
+   */
+  chartDefault?: { value: unknown; reason: string };
 }
 
 /** Chart value of each CONFIG_SCHEMA variable. */
@@ -61,6 +69,15 @@ const VALUES: Record<string, Entry> = {
   JWT_ALGORITHMS: { path: 'jwt.algorithms', a: ['HS384', 'HS512'], b: ['ES256'], probes: [['HS256'], ['HS256', 'HS512'], ['RS256'], ['none'], ['hs256']] },
   JWT_ISSUER: { path: 'jwt.issuer', a: 'https://issuer.example/', b: 'https://issuer.example/', probes: ['https://auth.example.com/'] },
   JWT_AUDIENCE: { path: 'jwt.audience', a: 'herald-coverage', b: 'herald-coverage', probes: ['herald'] },
+  JWT_REQUIRE_EXP: {
+    path: 'jwt.requireExp',
+    a: false,
+    b: false,
+    // The service's default stays false; a release deployed by the chart refuses tokens
+    // without `exp`: a token that never expires can only be revoked by rotating the key.
+    chartDefault: { value: true, reason: 'production releases refuse tokens that never expire' },
+  },
+  JWT_MAX_TTL: { path: 'jwt.maxTtl', a: '1h', b: '15m', probes: ['', '1000ms', '24h'] },
   INGEST_API_KEYS: { path: 'ingest.apiKeys', a: ['key-one', 'key-two'], b: ['key-three'], probes: [['k1'], ['k1', 'k2']] },
   ALLOWED_ORIGINS: { path: 'edge.allowedOrigins', a: ['https://a.example', 'https://b.example'], b: ['*'], probes: [['*'], ['https://a.example'], ['*', 'https://a.example']] },
   MAX_CONNECTIONS: { path: 'edge.maxConnections', a: 123456, b: 'unlimited' },
@@ -80,6 +97,7 @@ const VALUES: Record<string, Entry> = {
   HISTORY_TTL: { path: 'history.ttl', a: '15m', b: '15m' },
   HISTORY_META_TTL: { path: 'history.metaTtl', a: '7d', b: '7d' },
   IDEMPOTENCY_TTL: { path: 'ingest.idempotencyTtl', a: '12h', b: '12h' },
+  INGEST_MAX_DEPTH: { path: 'input.maxDepth', a: 64, b: 16, probes: [32, 999, 1000, 1001] },
   ROUTES_FILE: { path: 'ingest.routesFile', a: '/etc/custom/routes.json', b: '/etc/custom/routes.json', probes: ['/etc/herald/routes.json'] },
   EVENT_SCHEMAS_DIR: { path: 'ingest.eventSchemasDir', a: '/etc/custom/schemas', b: '/etc/custom/schemas', probes: ['/etc/herald/schemas'] },
   INGEST_STREAM_ENABLED: { path: 'ingest.stream.enabled', a: false, b: false },
@@ -234,7 +252,7 @@ describe('CONFIG_SCHEMA and the chart', () => {
     }
   });
 
-  it('defaults every value to CONFIG_SCHEMA\'s default, or leaves it to the service', async () => {
+  it('defaults every value to CONFIG_SCHEMA\'s default, or leaves it to the service, unless its entry says why not', async () => {
     const values = parse(readFileSync(`${chartDir}/values.yaml`, 'utf8'));
     const manifests = await render({ valuesFiles: [DEFAULT] });
     const env = environments(manifests);
@@ -242,6 +260,16 @@ describe('CONFIG_SCHEMA and the chart', () => {
       if (name === 'NODE_ID' || spec(name).secret || name === 'REDIS_URL') continue;
       const chartDefault = getPath(values, entry.path);
       const schemaDefault = spec(name).default;
+      if (entry.chartDefault) {
+        // A declared exception: it has a reason, still differs from CONFIG_SCHEMA's default
+        // (else the exception is stale), is what values.yaml says, and reaches the services.
+        const expected = envText(entry.chartDefault.value);
+        expect(entry.chartDefault.reason.trim(), `${name}: the chart default that differs says why`).not.toBe('');
+        expect(expected, `${name}: chartDefault differs from CONFIG_SCHEMA's default (or drop it)`).not.toBe(schemaDefault);
+        expect(chartDefault, `values.yaml ${entry.path} is the declared chart default of ${name}`).toEqual(entry.chartDefault.value);
+        for (const service of spec(name).services) expect(env[service][name], `${name} in ${service}`).toBe(expected);
+        continue;
+      }
       const unset = chartDefault === '' || chartDefault === null || (Array.isArray(chartDefault) && chartDefault.length === 0);
       if (unset) {
         for (const service of SERVICES) expect(env[service][name], `${name} is left to the service`).toBeUndefined();

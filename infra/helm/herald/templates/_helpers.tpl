@@ -196,11 +196,14 @@ checks that each one reaches exactly the services that read it. Args: root, comp
   "JWT_ALGORITHMS" $v.jwt.algorithms
   "JWT_ISSUER" $v.jwt.issuer
   "JWT_AUDIENCE" $v.jwt.audience
+  "JWT_REQUIRE_EXP" $v.jwt.requireExp
+  "JWT_MAX_TTL" $v.jwt.maxTtl
   "SHUTDOWN_DRAIN_PERIOD" $v.shutdown.drainPeriod
   "SHUTDOWN_TIMEOUT" $v.shutdown.timeout
   "HISTORY_SIZE" $v.history.size
   "HISTORY_TTL" $v.history.ttl
   "HISTORY_META_TTL" $v.history.metaTtl
+  "INGEST_MAX_DEPTH" $v.input.maxDepth
   "REDIS_CLUSTER_NODES" $v.redis.clusterNodes
   "REDIS_KEY_PREFIX" $v.redis.keyPrefix
 -}}
@@ -327,6 +330,9 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- $_ = include "herald.durationMs" (list "history.metaTtl" $v.history.metaTtl 100) -}}
 {{- $_ = include "herald.durationMs" (list "ingest.idempotencyTtl" $v.ingest.idempotencyTtl 1000) -}}
 {{- $_ = include "herald.durationMs" (list "ingest.stream.claimIdle" $v.ingest.stream.claimIdle 100) -}}
+{{- if ne (include "herald.scalar" $v.jwt.maxTtl) "" -}}
+{{- $_ = include "herald.durationMs" (list "jwt.maxTtl" $v.jwt.maxTtl 1000) -}}
+{{- end -}}
 {{- $_ = include "herald.sizeBytes" (list "edge.maxMessageSize" $e.maxMessageSize 128) -}}
 {{- $_ = include "herald.sizeBytes" (list "edge.maxBufferedBytes" $e.maxBufferedBytes 1024) -}}
 {{- $_ = include "herald.sizeBytes" (list "edge.websocket.compressionThreshold" $e.websocket.compressionThreshold 1) -}}
