@@ -3,6 +3,7 @@
  * Never throws; every failure names the problem the session must answer with.
  */
 import { isValidChannel } from './channels.js';
+import { parseJsonInput, type JsonInputViolation } from './json-input.js';
 import { MAX_COMMAND_ID_LENGTH, type Command } from './frames.js';
 import { Problem, type ProblemDefinition } from './problems.js';
 import { isValidSeq } from './seq.js';
@@ -19,10 +20,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function decodeCommand(text: string): DecodeResult {
+/** The default nesting limit of a command frame (INGEST_MAX_DEPTH). */
+export const DEFAULT_MAX_COMMAND_DEPTH = 32;
+
+/**
+ * `maxDepth` bounds the frame's nesting, counted from the frame itself; the frame is
+ * also refused when a key appears twice in one object or a number would not survive
+ * (the input rules of json-input.ts, the same as the ingest's).
+ */
+export function decodeCommand(text: string, maxDepth = DEFAULT_MAX_COMMAND_DEPTH): DecodeResult {
   let parsed: unknown;
+  let violations: readonly JsonInputViolation[];
   try {
-    parsed = JSON.parse(text);
+    ({ value: parsed, violations } = parseJsonInput(text, { maxDepth, maxViolations: 1 }));
   } catch {
     return fail(Problem.invalidMessage, 'Message is not valid JSON');
   }
@@ -33,6 +43,8 @@ export function decodeCommand(text: string): DecodeResult {
     return fail(Problem.invalidMessage, `"id" must be a non-empty string of at most ${MAX_COMMAND_ID_LENGTH} characters`);
   }
   const replyTo = id;
+  const violation = violations[0];
+  if (violation !== undefined) return fail(Problem.invalidMessage, `${violation.path === '' ? 'Message' : `"${violation.path}"`} ${violation.message}`, replyTo);
   const type = parsed.type;
   if (typeof type !== 'string') return fail(Problem.invalidMessage, '"type" must be a string', replyTo);
 

@@ -29,6 +29,10 @@ export const Problem = {
   unauthorized: problem('unauthorized', 'Unauthorized', 401, CloseCode.PolicyViolation),
   unsupportedProtocol: problem('unsupported-protocol', 'Unsupported subprotocol', 400),
   upgradeRequired: problem('upgrade-required', 'WebSocket upgrade required', 426),
+  invalidRequest: problem('invalid-request', 'Invalid request', 400),
+  requestTimeout: problem('request-timeout', 'Request timeout', 408),
+  uriTooLong: problem('uri-too-long', 'URI too long', 414),
+  requestHeaderFieldsTooLarge: problem('request-header-fields-too-large', 'Request header fields too large', 431),
   notReady: problem('not-ready', 'Not ready', 503),
   // WebSocket session
   forbidden: problem('forbidden', 'Forbidden', 403),
@@ -45,6 +49,7 @@ export const Problem = {
   unsupportedMediaType: problem('unsupported-media-type', 'Unsupported media type', 415),
   payloadTooLarge: problem('payload-too-large', 'Payload too large', 413),
   validationFailed: problem('validation-failed', 'Validation failed', 422),
+  invalidEvent: problem('invalid-event', 'Invalid event', 422),
   unknownEventType: problem('unknown-event-type', 'Unknown event type', 422),
   brokerUnavailable: problem('broker-unavailable', 'Broker unavailable', 503),
 } as const satisfies Record<string, ProblemDefinition>;

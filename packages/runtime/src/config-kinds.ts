@@ -90,6 +90,23 @@ export function duration(options: Common & { default?: string; min?: number }): 
   };
 }
 
+/** A duration that may be unset (no limit): unset is `undefined`. */
+export function optionalDuration(options: Common & { min?: number }): VariableSpec<number | undefined> {
+  const min = options.min ?? 1;
+  return {
+    ...options,
+    kind: 'duration',
+    default: undefined,
+    absent: undefined,
+    parse(text) {
+      if (text.trim() === '') return ok(undefined);
+      const value = parseDuration(text);
+      if (value === undefined || value < min) return fail(`a duration of at least ${formatDuration(min)}, such as 30s, 10m or 1h`);
+      return ok(value);
+    },
+  };
+}
+
 export function size(options: Common & { default: string; min?: number }): VariableSpec<number> {
   const min = options.min ?? 1;
   const fallback = parseSize(options.default);

@@ -3,7 +3,7 @@
  * settings only through `loadConfig`, the operator guide's table is generated from
  * this, and a test checks that the Helm chart has a value for each entry.
  */
-import { boolean, duration, integer, limit, list, oneOf, port, size, text } from './config-kinds.js';
+import { boolean, duration, integer, limit, list, oneOf, optionalDuration, port, size, text } from './config-kinds.js';
 
 const BOTH = ['edge', 'ingest'] as const;
 const EDGE = ['edge'] as const;
@@ -23,6 +23,8 @@ export const CONFIG_SCHEMA = {
   JWT_ALGORITHMS: list({ services: BOTH, description: 'Allowed JWT algorithms. Default: HS256 with JWT_SECRET, RS256 and ES256 with JWT_PUBLIC_KEY. `none` is never allowed.', item: /^(HS256|HS384|HS512|RS256|RS384|RS512|ES256|ES384|ES512|PS256|PS384|PS512)$/, expected: 'a comma-separated list of HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384, PS512' }),
   JWT_ISSUER: text({ services: BOTH, description: 'Required `iss` claim, when set.' }),
   JWT_AUDIENCE: text({ services: BOTH, description: 'Required `aud` claim, when set.' }),
+  JWT_REQUIRE_EXP: boolean({ services: BOTH, description: 'Refuse tokens without an `exp` claim (the Helm chart turns this on).', default: false }),
+  JWT_MAX_TTL: optionalDuration({ services: BOTH, description: 'Refuse tokens that live longer than this (`exp - iat`, or `exp` - now without `iat`); tokens without `exp` are then refused too. Unset: no limit.', min: 1_000 }),
   INGEST_API_KEYS: list({ services: INGEST, description: 'Static bearer keys accepted by the ingest API, besides JWTs with scope `events:publish`.', secret: true }),
 
   // Handshake and limits
@@ -54,6 +56,7 @@ export const CONFIG_SCHEMA = {
   IDEMPOTENCY_TTL: duration({ services: INGEST, description: 'Window in which a repeated event id is accepted but not published again.', default: '24h', min: 1_000 }),
   ROUTES_FILE: text({ services: INGEST, description: 'JSON file of routes (event type pattern to channel templates). Unset: the default payment routes.' }),
   EVENT_SCHEMAS_DIR: text({ services: INGEST, description: 'Directory of `<event type>.json` JSON Schemas registered besides the built-in payment types.' }),
+  INGEST_MAX_DEPTH: integer({ services: BOTH, description: 'Deepest nesting of objects and arrays accepted in an ingest event\'s `data` and in an edge command frame; deeper input is refused before anything walks it.', default: 32, min: 1, max: 1_000 }),
   INGEST_STREAM_ENABLED: boolean({ services: INGEST, description: 'Consume the Redis stream `<prefix>:ingest` (needs Redis).', default: true }),
   INGEST_STREAM_CLAIM_IDLE: duration({ services: INGEST, description: 'Pending stream entries idle this long are claimed from a crashed consumer.', default: '30s', min: 100 }),
   INGEST_STREAM_BATCH: integer({ services: INGEST, description: 'Stream entries read per XREADGROUP.', default: 100, min: 1, max: 10_000 }),

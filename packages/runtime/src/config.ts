@@ -4,6 +4,7 @@
  */
 import { CONFIG_SCHEMA, type ConfigName, type HeraldConfig } from './config-schema.js';
 import type { Service } from './config-kinds.js';
+import type { JwtVerification } from './jwt.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -81,15 +82,6 @@ export function jwtAlgorithms(config: HeraldConfig): string[] {
   return config.JWT_PUBLIC_KEY !== undefined ? ['RS256', 'ES256'] : ['HS256'];
 }
 
-/** How tokens are verified, as the edge and ingest both need it. */
-export interface JwtVerification {
-  secret?: string;
-  publicKey?: string;
-  algorithms: readonly string[];
-  issuer?: string;
-  audience?: string;
-}
-
 export function jwtVerification(config: HeraldConfig): JwtVerification {
   return {
     ...(config.JWT_SECRET !== undefined ? { secret: config.JWT_SECRET } : {}),
@@ -97,5 +89,7 @@ export function jwtVerification(config: HeraldConfig): JwtVerification {
     algorithms: jwtAlgorithms(config),
     ...(config.JWT_ISSUER !== undefined ? { issuer: config.JWT_ISSUER } : {}),
     ...(config.JWT_AUDIENCE !== undefined ? { audience: config.JWT_AUDIENCE } : {}),
+    requireExp: config.JWT_REQUIRE_EXP,
+    ...(config.JWT_MAX_TTL !== undefined ? { maxTtlMs: config.JWT_MAX_TTL } : {}),
   };
 }

@@ -8,3 +8,5 @@ export * from './health.js';
 export * from './metrics.js';
 export * from './shutdown.js';
 export * from './node-id.js';
+export * from './jwt.js';
+export * from './http-refusal.js';

@@ -126,6 +126,7 @@ export async function createRedisComponents(config: HeraldConfig, nodeId: string
         claimIdleMs: config.INGEST_STREAM_CLAIM_IDLE,
         publisher,
         logger: logger.child({ component: 'ingest-stream' }),
+        maxDepth: config.INGEST_MAX_DEPTH,
       });
       await consumer.start();
     },

@@ -5,7 +5,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Problem } from '@herald/protocol';
-import { safePath, sendError, sendProblem, serveMetrics, type Health, type Logger, type Registry } from '@herald/runtime';
+import {
+  HEADERS_TIMEOUT_MS,
+  MAX_HEADER_BYTES,
+  MAX_URL_BYTES,
+  REQUEST_TIMEOUT_MS,
+  TIMEOUT_CHECK_INTERVAL_MS,
+  answerClientError,
+  refuseRaw,
+  safePath,
+  sendError,
+  sendProblem,
+  serveMetrics,
+  type Health,
+  type Logger,
+  type Registry,
+} from '@herald/runtime';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -19,8 +34,13 @@ export interface ServiceServerOptions {
 }
 
 export function createServiceServer(options: ServiceServerOptions): Server {
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     try {
+      if ((req.url?.length ?? 0) > MAX_URL_BYTES) {
+        sendProblem(res, Problem.uriTooLong, `The request target must be at most ${MAX_URL_BYTES} bytes`, undefined, { connection: 'close' });
+        req.resume();
+        return;
+      }
       const path = safePath(req.url);
       if (options.health.handle(req, res, path)) return;
       if (path === '/metrics') {
@@ -37,21 +57,36 @@ export function createServiceServer(options: ServiceServerOptions): Server {
       options.logger.error({ err: error }, 'request failed');
       if (!res.headersSent) sendError(res, error);
     }
-  });
+  };
+  const server = createServer(
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    handle,
+  );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', ignoreSocketError);
+    if ((req.url?.length ?? 0) > MAX_URL_BYTES) {
+      refuseRaw(socket, Problem.uriTooLong, `The request target must be at most ${MAX_URL_BYTES} bytes`);
+      return;
+    }
     if (options.upgrade) {
       options.upgrade(req, socket, head);
       return;
     }
-    socket.on('error', () => {});
-    const body = JSON.stringify({ type: Problem.notFound.type, title: Problem.notFound.title, status: 404, detail: 'No WebSocket endpoint on this port' });
-    socket.end(`HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    refuseRaw(socket, Problem.notFound, 'No WebSocket endpoint on this port');
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  // Node's parser and timeouts refuse some requests before any handler runs: they get
+  // a problem document too (431, 408, 400), never Node's bare answer.
+  server.on('clientError', answerClientError);
   return server;
+}
+
+function ignoreSocketError(): void {
+  // A client that resets the connection mid-request is not an error of ours.
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {

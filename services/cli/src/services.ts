@@ -74,5 +74,5 @@ export function buildIngest(context: ProcessContext): IngestParts {
   });
   const metrics = new IngestMetrics(context.registry);
   const publisher = new EventPublisher(context.components.broker, registry, router, metrics, logger.child({ service: 'ingest' }));
-  return { server: new IngestServer({ publisher, auth, logger }), publisher, registry };
+  return { server: new IngestServer({ publisher, auth, logger, maxDepth: config.INGEST_MAX_DEPTH }), publisher, registry };
 }

@@ -33,7 +33,8 @@ function reference(value: string, key: KeyObject, options: VerifierOptions) {
     if (error instanceof jwt.JsonWebTokenError) return { ok: false, reason: error.message };
     return { ok: false, reason: 'token could not be verified' };
   }
-  if (typeof payload === 'string') return { ok: false, reason: 'token payload is not a JSON object' };
+  // RFC 7519 section 7.2: the claims set is a JSON object; jwt.verify also hands back arrays and scalars.
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return { ok: false, reason: 'token payload is not a JSON object' };
   const grants = parseGrantClaim(payload.channels);
   if (grants === undefined) return { ok: false, reason: 'claim "channels" must be an array of strings' };
   if (payload.sub !== undefined && typeof payload.sub !== 'string') return { ok: false, reason: 'claim "sub" must be a string' };
@@ -82,6 +83,9 @@ describe('TokenVerifier', () => {
     ['a header that is an array', token(['HS256'], claims())],
     ['a header that is not JSON', token('{alg:HS256', claims())],
     ['a payload that is an array', token(hs256, [claims()])],
+    ['a payload that is [1,2]', token(hs256, [1, 2])],
+    ['a payload that is a number', token(hs256, 42)],
+    ['a payload that is true', token(hs256, true)],
     ['a payload that is a JSON string', token({ alg: 'HS256' }, '"alice"')],
     ['a payload that is not JSON, no typ', token({ alg: 'HS256' }, 'not json')],
     ['a payload that is not JSON, typ JWT', token(hs256, 'not json')],

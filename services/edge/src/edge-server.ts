@@ -18,7 +18,7 @@ import {
   encodeConnected,
   encodeError,
 } from '@herald/protocol';
-import { sendProblem, type Health, type Logger, type Registry } from '@herald/runtime';
+import { refuseRaw, sendProblem, type Health, type Logger, type Registry } from '@herald/runtime';
 import { TokenVerifier, type Identity } from './auth.js';
 import type { EdgeContext } from './context.js';
 import { spreadOver } from './drain.js';
@@ -30,7 +30,6 @@ import type { EdgeOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { Session } from './session.js';
 import { Sweeper } from './sweeper.js';
-import { rejectUpgrade } from './upgrade-reject.js';
 
 export interface EdgeDependencies {
   options: EdgeOptions;
@@ -92,6 +91,12 @@ export class EdgeServer implements EdgeContext {
         : false,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
+    // checkHandshake refuses what ws would; should ws still find fault (an extensions
+    // header it cannot parse), it reports here instead of answering on its own.
+    this.wss.on('wsClientError', (error: Error, socket: Duplex) => {
+      this.metrics.handshakeRefusedInc('invalid-request');
+      refuseRaw(socket, Problem.invalidRequest, `Invalid WebSocket handshake: ${error.message}`);
+    });
     deps.health.addCheck(() => (this.broker.state === 'ready' ? undefined : `broker ${this.broker.state}`));
     deps.health.addCheck(() => this.hub.notReadyReason());
     deps.health.addCheck(() => this.admission.degradedReason());
@@ -114,13 +119,13 @@ export class EdgeServer implements EdgeContext {
     socket.on('error', ignoreSocketError);
     if (this.draining) {
       this.metrics.handshakeRefusedInc('draining');
-      rejectUpgrade(socket, Problem.notReady, 'This node is draining for shutdown; connect to another node');
+      refuseRaw(socket, Problem.notReady, 'This node is draining for shutdown; connect to another node');
       return;
     }
     const result = checkHandshake(req, this.options, this.verifier);
     if (!result.ok) {
       this.metrics.handshakeRefusedInc(result.problem.type.slice('/problems/'.length));
-      rejectUpgrade(socket, result.problem, result.detail);
+      refuseRaw(socket, result.problem, result.detail, result.headers);
       return;
     }
     const identity = result.identity;
@@ -146,7 +151,7 @@ export class EdgeServer implements EdgeContext {
     if (this.draining) {
       if (admitted) this.admission.release(identity.user);
       this.metrics.handshakeRefusedInc('draining');
-      rejectUpgrade(socket, Problem.notReady, 'This node is draining for shutdown; connect to another node');
+      refuseRaw(socket, Problem.notReady, 'This node is draining for shutdown; connect to another node');
       return;
     }
     let opened = false;

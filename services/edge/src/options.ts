@@ -11,6 +11,8 @@ export interface EdgeOptions {
   maxSubscriptionsPerConnection: number;
   maxCommandsPerSecond: number;
   maxMessageSize: number;
+  /** INGEST_MAX_DEPTH: nesting allowed in a command frame. */
+  maxJsonDepth: number;
   maxBufferedBytes: number;
   pingIntervalMs: number;
   readTimeoutMs: number;
@@ -27,6 +29,7 @@ export function edgeOptionsFromConfig(config: HeraldConfig, nodeId: string): Edg
     maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxCommandsPerSecond: config.MAX_COMMANDS_PER_SECOND,
     maxMessageSize: config.MAX_MESSAGE_SIZE,
+    maxJsonDepth: config.INGEST_MAX_DEPTH,
     maxBufferedBytes: config.MAX_BUFFERED_BYTES,
     pingIntervalMs: config.WEBSOCKET_PING_INTERVAL,
     readTimeoutMs: config.WEBSOCKET_READ_TIMEOUT,

@@ -116,7 +116,7 @@ export class Session {
       this.close(CloseCode.UnsupportedData, CloseReason.binaryFrame, 'binary-frame');
       return;
     }
-    const decoded = decodeCommand(data.toString('utf8'));
+    const decoded = decodeCommand(data.toString('utf8'), this.context.options.maxJsonDepth);
     const rate = this.limiter.take(this.lastSeen);
     if (rate !== 'allow') {
       const replyTo = decoded.ok ? decoded.command.id : decoded.replyTo;

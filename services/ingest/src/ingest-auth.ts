@@ -1,16 +1,17 @@
 /**
  * Ingest authentication: `Authorization: Bearer <token>` where the token is one of the
- * static INGEST_API_KEYS (compared in constant time) or a JWT whose `scope` claim
- * (space-separated) contains `events:publish`.
+ * static INGEST_API_KEYS (compared in constant time) or a JWT, checked by the same
+ * verifier as the edge's handshake, whose `scope` claim (space-separated) contains
+ * `events:publish`.
  */
-import { createHash, createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import jwt, { type Algorithm } from 'jsonwebtoken';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { JwtVerifier, type JwtVerification } from '@herald/runtime';
 
 export const PUBLISH_SCOPE = 'events:publish';
 
 export interface IngestAuthOptions {
   apiKeys: readonly string[];
-  jwt?: { secret?: string; publicKey?: string; algorithms: readonly string[]; issuer?: string; audience?: string };
+  jwt?: JwtVerification;
 }
 
 export type AuthResult = { ok: true; principal: string } | { ok: false; reason: string };
@@ -18,20 +19,11 @@ export type AuthResult = { ok: true; principal: string } | { ok: false; reason: 
 export class IngestAuthenticator {
   /** Digests of the keys: equal-length comparisons, whatever the key lengths. */
   private readonly keyDigests: Buffer[];
-  private readonly key: KeyObject | undefined;
-  private readonly verifyOptions: jwt.VerifyOptions & { complete?: false };
+  private readonly verifier: JwtVerifier | undefined;
 
   constructor(options: IngestAuthOptions) {
     this.keyDigests = options.apiKeys.map(digest);
-    const config = options.jwt;
-    if (config?.secret !== undefined) this.key = createSecretKey(Buffer.from(config.secret, 'utf8'));
-    else if (config?.publicKey !== undefined) this.key = createPublicKey(config.publicKey);
-    if (config && config.algorithms.some((alg) => alg.toLowerCase() === 'none')) throw new Error('JWT algorithm "none" is never allowed');
-    this.verifyOptions = {
-      algorithms: (config?.algorithms ?? []) as Algorithm[],
-      ...(config?.issuer !== undefined ? { issuer: config.issuer } : {}),
-      ...(config?.audience !== undefined ? { audience: config.audience } : {}),
-    };
+    this.verifier = options.jwt === undefined ? undefined : new JwtVerifier(options.jwt);
   }
 
   authenticate(token: string | undefined): AuthResult {
@@ -40,17 +32,13 @@ export class IngestAuthenticator {
     let keyMatch = false;
     for (const key of this.keyDigests) keyMatch = timingSafeEqual(key, presented) || keyMatch;
     if (keyMatch) return { ok: true, principal: 'api-key' };
-    if (this.key === undefined) return { ok: false, reason: 'invalid API key' };
-    let claims: jwt.JwtPayload | string;
-    try {
-      claims = jwt.verify(token, this.key, this.verifyOptions);
-    } catch (error) {
-      return { ok: false, reason: error instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token or API key' };
-    }
-    if (typeof claims === 'string') return { ok: false, reason: 'invalid token' };
-    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+    if (this.verifier === undefined) return { ok: false, reason: 'invalid API key' };
+    const checked = this.verifier.verify(token);
+    if (!checked.ok) return { ok: false, reason: checked.reason === 'token expired' ? 'token expired' : 'invalid token or API key' };
+    const scope = checked.claims.scope;
+    const scopes = typeof scope === 'string' ? scope.split(' ') : [];
     if (!scopes.includes(PUBLISH_SCOPE)) return { ok: false, reason: `token lacks the scope ${PUBLISH_SCOPE}` };
-    return { ok: true, principal: typeof claims.sub === 'string' ? claims.sub : 'jwt' };
+    return { ok: true, principal: checked.claims.sub ?? 'jwt' };
   }
 }
 

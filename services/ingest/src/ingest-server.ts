@@ -1,24 +1,33 @@
 /**
  * The ingest HTTP API (PROTOCOL.md section 7): POST /v1/events and
  * POST /v1/events:batch. Checks run in this order: method, authentication, media
- * type, size, JSON, then validation and publishing per event.
+ * type, size, UTF-8, JSON, input limits (nesting depth, exact numbers, unique keys),
+ * then validation and publishing per event.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeraldProblemError, Problem, type ProblemDocument } from '@herald/protocol';
+import { HeraldProblemError, Problem, parseJsonInput, type JsonInput, type JsonInputViolation, type ProblemDocument } from '@herald/protocol';
 import { bearerToken, mediaType, readBody, sendError, sendJson, sendProblem, type Logger } from '@herald/runtime';
 import type { IngestAuthenticator } from './ingest-auth.js';
-import type { EventPublisher, IncomingEvent, Outcome } from './publisher.js';
+import { rejectInput, type EventPublisher, type IncomingEvent, type Outcome } from './publisher.js';
 import { EVENT_ID_PATTERN } from './event-validation.js';
 
 export const EVENTS_PATH = '/v1/events';
 export const BATCH_PATH = '/v1/events:batch';
 export const MAX_BODY_BYTES = 256 * 1024;
 export const MAX_BATCH_EVENTS = 500;
+/** Levels above an event's `data` in a single body: the event object. */
+const SINGLE_DEPTH_BASE = 1;
+/** Levels above an event's `data` in a batch body: the body, `events`, the event. */
+const BATCH_DEPTH_BASE = 3;
+const BATCH_EVENT_PATH = /^events\[(\d+)\]/;
 
 export interface IngestServerDependencies {
   publisher: EventPublisher;
   auth: IngestAuthenticator;
   logger: Logger;
+  /** INGEST_MAX_DEPTH: nesting allowed in an event's `data`. */
+  maxDepth: number;
 }
 
 export class IngestServer {
@@ -45,7 +54,7 @@ export class IngestServer {
   }
 
   private async single(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await this.readJson(req);
+    const { value: body, violations } = await this.readJson(req, SINGLE_DEPTH_BASE);
     const header = req.headers['idempotency-key'];
     const idOverride = Array.isArray(header) ? header[0] : header;
     if (idOverride !== undefined && !EVENT_ID_PATTERN.test(idOverride)) {
@@ -53,7 +62,7 @@ export class IngestServer {
         errors: [{ field: 'Idempotency-Key', message: 'must be 1 to 128 letters, digits, "_", "-", "." or ":"' }],
       });
     }
-    const incoming: IncomingEvent = idOverride === undefined ? { raw: body } : { raw: body, idOverride };
+    const incoming: IncomingEvent = { raw: body, inputViolations: violations, ...(idOverride === undefined ? {} : { idOverride }) };
     const [outcome] = await this.deps.publisher.accept([incoming], 'http');
     if (outcome!.ok) {
       sendJson(res, 202, { id: outcome!.id, channels: outcome!.channels, duplicate: outcome!.duplicate });
@@ -65,7 +74,24 @@ export class IngestServer {
   }
 
   private async batch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await this.readJson(req);
+    const { value: body, violations } = await this.readJson(req, BATCH_DEPTH_BASE);
+    // Input-limit findings inside one event fail that event only; elsewhere, the request.
+    const perEvent = new Map<number, JsonInputViolation[]>();
+    const outside: JsonInputViolation[] = [];
+    for (const violation of violations) {
+      const match = BATCH_EVENT_PATH.exec(violation.path);
+      if (match === null) outside.push(violation);
+      else {
+        const index = Number(match[1]);
+        const list = perEvent.get(index);
+        if (list) list.push(violation);
+        else perEvent.set(index, [violation]);
+      }
+    }
+    if (outside.length > 0) {
+      const refused = rejectInput(outside);
+      throw new HeraldProblemError(refused.problem, refused.detail, { errors: refused.errors });
+    }
     const events = (body as { events?: unknown } | null)?.events;
     if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(events)) {
       throw new HeraldProblemError(Problem.validationFailed, 'The body must be {"events": [...]}', { errors: [{ field: 'events', message: 'must be an array of events' }] });
@@ -80,13 +106,13 @@ export class IngestServer {
       throw new HeraldProblemError(Problem.validationFailed, `Unknown field(s): ${extra.join(', ')}`, { errors: extra.map((field) => ({ field, message: 'is not allowed' })) });
     }
     const outcomes = await this.deps.publisher.accept(
-      events.map((raw, index) => ({ raw, fieldPrefix: `events[${index}]` })),
+      events.map((raw, index) => ({ raw, fieldPrefix: `events[${index}]`, inputViolations: perEvent.get(index) ?? [] })),
       'http',
     );
     sendJson(res, 207, { results: outcomes.map(toBatchResult) });
   }
 
-  private async readJson(req: IncomingMessage): Promise<unknown> {
+  private async readJson(req: IncomingMessage, depthBase: number): Promise<JsonInput> {
     const auth = this.deps.auth.authenticate(bearerToken(req.headers.authorization));
     if (!auth.ok) {
       req.resume();
@@ -97,13 +123,26 @@ export class IngestServer {
       req.resume();
       throw new HeraldProblemError(Problem.unsupportedMediaType, `Content-Type must be application/json (got ${type || 'none'})`);
     }
+    const charset = charsetOf(req);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      req.resume();
+      throw new HeraldProblemError(Problem.unsupportedMediaType, `JSON is UTF-8 (RFC 8259 section 8.1); charset=${charset} is not accepted`);
+    }
     const body = await readBody(req, MAX_BODY_BYTES);
+    // Decoding would replace bad bytes with U+FFFD: a value altered, not carried.
+    if (!isUtf8(body)) throw new HeraldProblemError(Problem.invalidRequest, 'The body is not valid UTF-8 (RFC 8259 section 8.1)');
     try {
-      return JSON.parse(body.toString('utf8'));
+      return parseJsonInput(body.toString('utf8'), { maxDepth: this.deps.maxDepth, depthBase });
     } catch (error) {
       throw new HeraldProblemError(Problem.invalidJson, `The body is not valid JSON: ${(error as Error).message}`);
     }
   }
+}
+
+/** The `charset` parameter of Content-Type, lower-cased, if any. */
+function charsetOf(req: IncomingMessage): string | undefined {
+  const match = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(req.headers['content-type'] ?? '');
+  return match?.[1]?.toLowerCase();
 }
 
 type BatchResult = { status: 202; id: string; channels: readonly string[]; duplicate: boolean } | ProblemDocument;

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BrokerUnavailableError, type Broker, type EventPublishRequest, type EventPublishResult } from '@herald/broker';
-import { Problem, envelopeTemplate, nowIso, type FieldError, type ProblemDefinition } from '@herald/protocol';
+import { Problem, envelopeTemplate, nowIso, type FieldError, type JsonInputViolation, type ProblemDefinition } from '@herald/protocol';
 import type { MessageTypeRegistry } from '@herald/protocol/registry';
 import type { Logger } from '@herald/runtime';
 import { validateEvent } from './event-validation.js';
@@ -22,6 +22,8 @@ export interface IncomingEvent {
   readonly defaultId?: string;
   /** How fields are named in errors: '' alone, `events[3]` in a batch. */
   readonly fieldPrefix?: string;
+  /** What the input-limit pass found in this event's JSON (paths as errors name fields). */
+  readonly inputViolations?: readonly JsonInputViolation[];
 }
 
 export interface Accepted {
@@ -51,6 +53,13 @@ interface Prepared {
 
 export function newEventId(): string {
   return `evt_${Date.now().toString(36)}${randomBytes(8).toString('hex')}`;
+}
+
+/** An event refused by the input limits: `invalid-event` for nesting, `validation-failed` otherwise. */
+export function rejectInput(violations: readonly JsonInputViolation[]): Rejected {
+  const problem = violations.some((v) => v.reason === 'depth') ? Problem.invalidEvent : Problem.validationFailed;
+  const errors = violations.map((v) => ({ field: v.path === '' ? '(body)' : v.path, message: v.message }));
+  return { ok: false, problem, detail: errors.map((e) => `${e.field} ${e.message}`).join('; '), errors };
 }
 
 export class EventPublisher {
@@ -87,6 +96,8 @@ export class EventPublisher {
 
   private prepare(incoming: IncomingEvent, index: number, receivedAt: string): Prepared | Rejected {
     const prefix = incoming.fieldPrefix ?? '';
+    const violations = incoming.inputViolations ?? [];
+    if (violations.length > 0) return rejectInput(violations);
     const validation = validateEvent(incoming.raw, this.registry, prefix);
     if (!validation.ok) return { ok: false, problem: validation.problem, detail: validation.detail, errors: validation.errors };
     const event = validation.event;

@@ -6,7 +6,7 @@
  * Entries left pending by a crashed consumer are claimed with XAUTOCLAIM once idle.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { Problem } from '@herald/protocol';
+import { Problem, parseJsonInput, type JsonInputViolation } from '@herald/protocol';
 import type { Logger } from '@herald/runtime';
 import type { EventPublisher, IncomingEvent, Outcome } from './publisher.js';
 
@@ -24,6 +24,8 @@ export interface StreamConsumerOptions {
   claimIdleMs: number;
   publisher: EventPublisher;
   logger: Logger;
+  /** INGEST_MAX_DEPTH: nesting allowed in an event's `data`. */
+  maxDepth: number;
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -124,16 +126,18 @@ export class StreamConsumer {
     entries.forEach(([id, fields], index) => {
       const text = fieldOf(fields, 'event');
       let raw: unknown;
+      let inputViolations: readonly JsonInputViolation[] = [];
       if (text === undefined) parseFailures.set(index, 'the entry has no "event" field');
       else {
         try {
-          raw = JSON.parse(text);
+          // The same input limits as the HTTP API: the event object is the one level above `data`.
+          ({ value: raw, violations: inputViolations } = parseJsonInput(text, { maxDepth: this.options.maxDepth, depthBase: 1 }));
         } catch (error) {
           parseFailures.set(index, `"event" is not valid JSON: ${(error as Error).message}`);
         }
       }
       // The entry id names the event when it has no id: a retry publishes nothing twice.
-      events.push({ raw, defaultId: `evt_stream_${id}` });
+      events.push({ raw, defaultId: `evt_stream_${id}`, inputViolations });
     });
     const valid = events.filter((_, index) => !parseFailures.has(index));
     const outcomes = valid.length > 0 ? await this.options.publisher.accept(valid, 'stream') : [];

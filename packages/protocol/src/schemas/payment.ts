@@ -11,6 +11,24 @@ const identifier = {
   pattern: '^[A-Za-z0-9_.-]+$',
 } as const;
 
+/** Minor units: never negative, and exact in every JSON consumer (at most 2^53 - 1). */
+const amount = {
+  type: 'integer',
+  minimum: 0,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'Amount in minor units (cents).',
+} as const;
+
+/** ISO 4217 alphabetic code. */
+const currency = { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code.' } as const;
+
+/**
+ * A payment status as providers spell them (`pending`, `requires_action`, `AUTHORISED`):
+ * a word of letters, digits, `_`, `-` or `.`, so no control character, space or markup
+ * reaches a dashboard.
+ */
+const status = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z][A-Za-z0-9_.-]*$' } as const;
+
 export const paymentCreatedSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'herald:payment.created',
@@ -22,9 +40,9 @@ export const paymentCreatedSchema = {
     payment_id: identifier,
     order_id: identifier,
     merchant_id: identifier,
-    amount: { type: 'integer', description: 'Amount in minor units (cents).' },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code.' },
-    status: { type: 'string', minLength: 1, maxLength: 64 },
+    amount,
+    currency,
+    status,
   },
 } as const;
 
@@ -39,9 +57,9 @@ export const paymentUpdatedSchema = {
     payment_id: identifier,
     order_id: identifier,
     merchant_id: identifier,
-    amount: { type: 'integer', description: 'Amount in minor units (cents).' },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-    status: { type: 'string', minLength: 1, maxLength: 64 },
+    amount,
+    currency,
+    status,
   },
 } as const;
 
