@@ -4,6 +4,9 @@
  *
  *   const redis = await startRedis();            // redis.url, redis.port, kill(), restart()
  *   const cluster = await startRedisCluster(3);  // cluster.nodes, cluster.startupNodes, cluster.env
+ *   const ha = await startRedisCluster(3, { replicas: 1 });  // 3 masters, 3 replicas
+ *   await ha.reshard(from, to, 2000);            // redis-cli --cluster reshard, as an operator would
+ *   await ha.failover(master);                   // SIGKILL a master, wait for its replica's promotion
  *   const prefix = uniquePrefix('edge');         // a key prefix no other test shares
  *
  * Every process is tracked by PID and killed when the test worker exits, even after a
@@ -257,36 +260,78 @@ export interface RedisClusterHandle {
   readonly startupNodes: ReadonlyArray<{ host: string; port: number }>;
   /** `127.0.0.1:p1,127.0.0.1:p2,...`, the REDIS_CLUSTER_NODES format. */
   readonly env: string;
-  /** Resolves when every node reports cluster_state:ok (after restarts, for example). */
+  /** Resolves when every running node reports cluster_state:ok (after restarts, for example). */
   waitUntilOk(timeoutMs?: number): Promise<void>;
+  /** The masters holding slots now, from CLUSTER NODES of a running node. */
+  masters(): Promise<ClusterMaster[]>;
+  /** `redis-cli --cluster reshard` of `slots` slots from one master to another; resolves when done and ok. */
+  reshard(from: ClusterMaster, to: ClusterMaster, slots: number): Promise<void>;
+  /** SIGKILLs a master and resolves once a replica took over its slots and the cluster is ok. */
+  failover(master: ClusterMaster, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface ClusterMaster {
+  readonly id: string;
+  readonly server: RedisServer;
+  /** Slots the master serves. */
+  readonly slots: number;
+  /** Replicas of it not marked failed. */
+  readonly replicas: number;
 }
 
 export interface StartClusterOptions {
   clusterNodeTimeoutMs?: number;
   /** How long to wait for cluster_state:ok (default 30 s). */
   timeoutMs?: number;
+  /** Replicas per master (default 0): `masters * (1 + replicas)` processes. */
+  replicas?: number;
 }
 
 /** Starts `masters` cluster nodes, joins them with `redis-cli --cluster create`, waits for ok. */
 export async function startRedisCluster(masters = 3, options: StartClusterOptions = {}): Promise<RedisClusterHandle> {
   const nodes: RedisServer[] = [];
+  const replicas = options.replicas ?? 0;
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       nodes.push(await startRedis({ cluster: true, clusterNodeTimeoutMs: options.clusterNodeTimeoutMs }));
     }
     const addresses = nodes.map((node) => `${node.host}:${node.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], 60_000);
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], 60_000);
+    const waitUntilOk = (timeoutMs = options.timeoutMs ?? 30_000): Promise<void> => waitForClusterOk(nodes, timeoutMs);
+    const mastersNow = (): Promise<ClusterMaster[]> => clusterMasters(nodes);
     const handle: RedisClusterHandle = {
       nodes,
       startupNodes: nodes.map((node) => ({ host: node.host, port: node.port })),
       env: addresses.join(','),
-      waitUntilOk: (timeoutMs = options.timeoutMs ?? 30_000) => waitForClusterOk(nodes, timeoutMs),
+      waitUntilOk,
+      masters: mastersNow,
+      async reshard(from, to, slots) {
+        await run(
+          'redis-cli',
+          ['--cluster', 'reshard', `${from.server.host}:${from.server.port}`, '--cluster-from', from.id, '--cluster-to', to.id, '--cluster-slots', String(slots), '--cluster-yes'],
+          120_000,
+        );
+        await waitUntilOk();
+      },
+      async failover(master, timeoutMs = 30_000) {
+        await master.server.kill();
+        const deadline = Date.now() + timeoutMs;
+        // Promotion: another node serves the dead master's slots, and every running node is ok.
+        for (;;) {
+          const now = await mastersNow().catch(() => []);
+          if (now.length > 0 && now.every((m) => m.id !== master.id) && now.reduce((n, m) => n + m.slots, 0) === 16_384) break;
+          if (Date.now() > deadline) throw new Error(`no replica of ${master.server.port} promoted within ${timeoutMs} ms`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await waitForClusterOk(nodes, Math.max(1_000, deadline - Date.now()));
+      },
       stop: async () => {
         await Promise.all(nodes.map((node) => node.stop()));
       },
     };
-    await handle.waitUntilOk();
+    await waitUntilOk();
+    if (replicas > 0) await waitForReplicas(nodes, masters * replicas, options.timeoutMs ?? 30_000);
     return handle;
   } catch (error) {
     await Promise.all(nodes.map((node) => node.kill()));
@@ -295,11 +340,12 @@ export async function startRedisCluster(masters = 3, options: StartClusterOption
 }
 
 /**
- * Polls CLUSTER INFO on every node: nodes agree on the slot map through gossip, and
- * no event announces it, so this is one of the few places a test has to poll.
+ * Polls CLUSTER INFO on every running node: nodes agree on the slot map through gossip,
+ * and no event announces it, so this is one of the few places a test has to poll.
  */
-async function waitForClusterOk(nodes: readonly RedisServer[], timeoutMs: number): Promise<void> {
+async function waitForClusterOk(allNodes: readonly RedisServer[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const nodes = allNodes.filter((node) => node.running);
   const clients = nodes.map(
     (node) => new Redis({ host: node.host, port: node.port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 100 }),
   );
@@ -320,6 +366,51 @@ async function waitForClusterOk(nodes: readonly RedisServer[], timeoutMs: number
     }
   } finally {
     for (const client of clients) client.disconnect();
+  }
+}
+
+/** The masters that serve slots, from CLUSTER NODES of the first running node that answers. */
+async function clusterMasters(nodes: readonly RedisServer[]): Promise<ClusterMaster[]> {
+  let lastError: unknown;
+  for (const node of nodes.filter((candidate) => candidate.running)) {
+    try {
+      const text = await redisCli(node, 'CLUSTER', 'NODES');
+      const masters: ClusterMaster[] = [];
+      const lines = text.trim().split('\n').map((line) => line.trim().split(' '));
+      const replicasOf = new Map<string, number>();
+      for (const [, , flags, master] of lines) {
+        if (flags?.includes('slave') && !flags.includes('fail') && master) replicasOf.set(master, (replicasOf.get(master) ?? 0) + 1);
+      }
+      for (const [id, address, flags, , , , , , ...ranges] of lines) {
+        // <id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <state> <slot ranges...>
+        if (!id || !address || !flags || !flags.includes('master') || flags.includes('fail')) continue;
+        const port = Number(address.split('@')[0]!.split(':')[1]);
+        const server = nodes.find((candidate) => candidate.port === port);
+        let slots = 0;
+        for (const range of ranges) {
+          if (range.startsWith('[')) continue; // a slot being migrated or imported
+          const [start, end] = range.split('-').map(Number);
+          slots += end === undefined ? 1 : end - start! + 1;
+        }
+        if (server && slots > 0) masters.push({ id, server, slots, replicas: replicasOf.get(id) ?? 0 });
+      }
+      return masters;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw new Error(`no running cluster node answered CLUSTER NODES: ${String(lastError)}`);
+}
+
+/** Polls INFO replication until `count` replicas report their master link up. */
+async function waitForReplicas(nodes: readonly RedisServer[], count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const infos = await Promise.all(nodes.map((node) => redisCli(node, 'INFO', 'replication').catch(() => '')));
+    const up = infos.filter((info) => /role:slave/.test(info) && /master_link_status:up/.test(info)).length;
+    if (up >= count) return;
+    if (Date.now() > deadline) throw new Error(`${up} of ${count} replicas in sync after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -82,6 +82,19 @@ export interface BrokerListener {
    * disconnected were not delivered live: fetch them from history.
    */
   onResubscribed(): void;
+  /**
+   * Optional: only these channels lost their live feed (on a Redis Cluster, one shard
+   * failed or their slots moved to another node); every other channel still delivers
+   * and the state stays `ready`. Nothing is delivered for them until
+   * `onChannelsRestored`. A listener without these two hooks hears `onDisconnected`
+   * and `onResubscribed` instead.
+   */
+  onChannelsLost?(channels: readonly string[]): void;
+  /**
+   * Optional: these channels, reported by `onChannelsLost`, are live again. Events
+   * published meanwhile were not delivered live: fetch them from history.
+   */
+  onChannelsRestored?(channels: readonly string[]): void;
 }
 
 export type BrokerState = 'connecting' | 'ready' | 'disconnected' | 'closed';
@@ -93,7 +106,10 @@ export interface Broker {
   start(listener: BrokerListener): Promise<void>;
   /** Closes connections; pending operations fail. */
   stop(): Promise<void>;
-  /** Ready: connected and every subscription is live. */
+  /**
+   * Ready: connected and every subscription is live, except channels reported by
+   * `onChannelsLost` and not restored yet.
+   */
   readonly state: BrokerState;
 
   publish(request: PublishRequest): Promise<PublishResult>;

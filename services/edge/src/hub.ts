@@ -5,7 +5,9 @@
  *
  * After a broker disconnection the hub fills each channel's gap from history, from
  * the last seq it delivered, before live delivery resumes; where history cannot
- * cover the gap, every session of the channel gets `continuity-lost`.
+ * cover the gap, every session of the channel gets `continuity-lost`. The same holds
+ * per channel when the broker loses only some channels' feed (a Redis Cluster shard
+ * failed, a slot moved): those channels stall and are filled, the others carry on.
  */
 import type { Broker, BrokerListener, Publication } from '@herald/broker';
 import { Problem, compareSeq, encodeError } from '@herald/protocol';
@@ -33,6 +35,8 @@ class ChannelEntry {
   joinedAt: string | undefined = undefined;
   /** Publications that arrived while the gap was being filled. */
   fillBuffer: Publication[] = [];
+  /** The broker reported this channel's feed lost (onChannelsLost) and not restored yet. */
+  feedLost = false;
   private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
 
   constructor(readonly name: string) {}
@@ -142,7 +146,28 @@ export class Hub implements BrokerListener {
   }
 
   onResubscribed(): void {
-    for (const entry of this.channels.values()) if (entry.state === 'stale') this.fill(entry);
+    for (const entry of this.channels.values()) {
+      entry.feedLost = false;
+      if (entry.state === 'stale') this.fill(entry);
+    }
+  }
+
+  onChannelsLost(channels: readonly string[]): void {
+    for (const name of channels) {
+      const entry = this.channels.get(name);
+      if (entry === undefined) continue;
+      entry.feedLost = true;
+      if (entry.state === 'live' || entry.state === 'filling') entry.state = 'stale';
+    }
+  }
+
+  onChannelsRestored(channels: readonly string[]): void {
+    for (const name of channels) {
+      const entry = this.channels.get(name);
+      if (entry === undefined) continue;
+      entry.feedLost = false;
+      if (entry.state === 'stale') this.fill(entry);
+    }
   }
 
   private deliver(entry: ChannelEntry, seq: string, envelope: Buffer): void {
@@ -260,7 +285,8 @@ export class Hub implements BrokerListener {
         // What arrived live meanwhile is after lastSeq, so the retried fill reads it again.
         entry.state = 'stale';
         setTimeout(() => {
-          if (this.channels.get(entry.name) === entry && entry.state === 'stale' && this.broker.state === 'ready') this.fill(entry);
+          // Not while the feed is down: onResubscribed / onChannelsRestored fill it then.
+          if (this.channels.get(entry.name) === entry && entry.state === 'stale' && this.broker.state === 'ready' && !entry.feedLost) this.fill(entry);
         }, FILL_RETRY_MS).unref();
       },
     );

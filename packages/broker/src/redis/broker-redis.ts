@@ -16,6 +16,14 @@
  * the gap from history. Dropping live messages in between is what makes that fill
  * exact: the hub reads history from the last seq it delivered, so nothing it skipped
  * can be lost.
+ *
+ * Partial losses (a cluster): when only some channels lose their subscription (one
+ * shard's connection ended, a slot moved to another node), and the listener has
+ * `onChannelsLost`/`onChannelsRestored`, only those channels stop: the listener hears
+ * onChannelsLost for them, their publications are dropped, they are subscribed again
+ * (on the slot's current owner) with backoff, and onChannelsRestored tells the listener
+ * to fill their gap from history, the same fill as after a disconnection. The state
+ * stays `ready` meanwhile. A listener without those hooks hears a disconnection instead.
  */
 import { Cluster, type Redis } from 'ioredis';
 import {
@@ -63,6 +71,8 @@ export interface RedisBrokerOptions {
 
 const MIN_RECOVERY_DELAY_MS = 50;
 const MAX_RECOVERY_DELAY_MS = 2_000;
+/** Lost channels are retried at least this often: a promoted replica is found soon after. */
+const MAX_RESTORE_DELAY_MS = 1_000;
 
 export class RedisBroker implements Broker {
   readonly kind: 'redis' | 'redis-cluster';
@@ -88,6 +98,11 @@ export class RedisBroker implements Broker {
   private recoverAgain = false;
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recoveryDelayMs = 0;
+  /** The listener takes per-channel losses (and the link can tell them). */
+  private partial = false;
+  private restoring = false;
+  private restoreTimer: NodeJS.Timeout | undefined;
+  private restoreDelayMs = 0;
 
   constructor(options: RedisBrokerOptions) {
     const clusterClient = options.client instanceof Cluster;
@@ -109,8 +124,11 @@ export class RedisBroker implements Broker {
     this.operationTimeoutMs = options.operationTimeoutMs ?? 3_000;
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.closeClientsOnStop = options.closeClientsOnStop ?? true;
-    this.link = options.subscriber instanceof Cluster ? new ClusterLink(options.subscriber) : new StandaloneLink(options.subscriber);
-    this.subscriptions = new Subscriptions(this.link, this.onCommandFailed);
+    this.link =
+      options.subscriber instanceof Cluster
+        ? new ClusterLink(options.subscriber, { commandTimeoutMs: Math.min(1_000, this.operationTimeoutMs) })
+        : new StandaloneLink(options.subscriber);
+    this.subscriptions = new Subscriptions(this.link, this.onCommandFailed, this.onRestored);
     this.store = new RedisChannelStore(this.client, this.keys, this.retention, this.operationTimeoutMs);
     this.events = new RedisEventStore(this.client, this.keys, this.store, this.retention, this.operationTimeoutMs);
     // Before anything can connect: an ioredis client without an error handler
@@ -131,6 +149,7 @@ export class RedisBroker implements Broker {
     if (this.started) throw new Error('redis broker already started');
     this.started = true;
     this.listener = listener;
+    this.partial = this.link.independentShards === true && typeof listener.onChannelsLost === 'function' && typeof listener.onChannelsRestored === 'function';
     this.link.attach(this.linkEvents);
     this.client.on('close', this.onCommandsDown);
     this.client.on('ready', this.onLinkUp);
@@ -150,6 +169,8 @@ export class RedisBroker implements Broker {
     this.phase = 'closed';
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
     this.recoveryTimer = undefined;
+    if (this.restoreTimer) clearTimeout(this.restoreTimer);
+    this.restoreTimer = undefined;
     this.subscriptions.close();
     this.link.detach();
     this.client.off('close', this.onCommandsDown);
@@ -239,18 +260,91 @@ export class RedisBroker implements Broker {
 
   private readonly onLinkUp = (): void => {
     if (this.phase === 'disconnected') this.scheduleRecovery(true);
+    // A shard subscriber (re)connected: lost channels may be subscribable now.
+    else if (this.phase === 'ready' && this.subscriptions.lostCount > 0) this.scheduleRestore(true);
+  };
+
+  /** Only these subscriptions are gone; the other channels keep delivering. */
+  private readonly onLinkLost = (redisChannels: readonly string[], reason: string): void => {
+    if (!redisChannels.some((redisChannel) => this.subscriptions.channelOf(redisChannel) !== undefined)) return;
+    // While recovering from a disconnection, a resync that may have counted these
+    // channels must not count: treated as one more disconnection.
+    if (this.phase !== 'ready' || !this.partial) {
+      this.onLinkDown(reason);
+      return;
+    }
+    const lost = this.subscriptions.lose(redisChannels);
+    if (lost.length === 0) return;
+    this.logger?.warn({ broker: this.kind, reason, channels: lost.length, lost: this.subscriptions.lostCount }, 'broker subscriptions lost on part of the cluster; resubscribing them');
+    this.notifyChannels('onChannelsLost', lost);
+    this.scheduleRestore(false);
+  };
+
+  private readonly onRestored = (redisChannels: readonly string[]): void => {
+    if (this.phase !== 'ready') return;
+    this.logger?.info({ broker: this.kind, channels: redisChannels.length, lost: this.subscriptions.lostCount }, 'broker subscriptions restored on part of the cluster');
+    this.notifyChannels('onChannelsRestored', redisChannels);
   };
 
   private readonly linkEvents: LinkEvents = {
     onMessage: this.onMessage,
     onDown: this.onLinkDown,
     onUp: this.onLinkUp,
+    onLost: this.onLinkLost,
   };
 
-  private readonly onCommandFailed = (error: unknown): void => {
+  private readonly onCommandFailed = (error: unknown, redisChannels: readonly string[]): void => {
     this.logger?.warn({ err: error, broker: this.kind }, 'pub/sub command failed');
-    this.onLinkDown('a subscribe command failed');
+    if (this.partial) this.onLinkLost(redisChannels, 'a subscribe command failed');
+    else this.onLinkDown('a subscribe command failed');
   };
+
+  private scheduleRestore(now: boolean): void {
+    if (this.phase !== 'ready' || this.restoring) return;
+    if (this.restoreTimer) {
+      if (!now) return;
+      clearTimeout(this.restoreTimer);
+    }
+    const delay = now ? 0 : this.restoreDelayMs;
+    this.restoreDelayMs = Math.min(MAX_RESTORE_DELAY_MS, Math.max(MIN_RECOVERY_DELAY_MS, this.restoreDelayMs * 2));
+    this.restoreTimer = setTimeout(this.restore, delay);
+    this.restoreTimer.unref();
+  }
+
+  /** One attempt at subscribing the lost channels again; retried with backoff while any remain. */
+  private readonly restore = async (): Promise<void> => {
+    this.restoreTimer = undefined;
+    if (this.phase !== 'ready' || this.subscriptions.lostCount === 0) return;
+    this.restoring = true;
+    try {
+      // Each command has its own deadline (the link's); this one only bounds the round.
+      const round = async (): Promise<void> => {
+        await this.link.syncRoutes?.();
+        await this.subscriptions.restoreLost();
+      };
+      await withDeadline(round(), 2 * this.operationTimeoutMs, 'resubscribe lost channels');
+    } catch (error) {
+      this.logger?.warn({ err: error, broker: this.kind }, 'resubscribing lost channels failed');
+    } finally {
+      this.restoring = false;
+    }
+    if (this.subscriptions.lostCount === 0) this.restoreDelayMs = 0;
+    else this.scheduleRestore(false);
+  };
+
+  private notifyChannels(event: 'onChannelsLost' | 'onChannelsRestored', redisChannels: readonly string[]): void {
+    const channels: string[] = [];
+    for (const redisChannel of redisChannels) {
+      const channel = this.subscriptions.channelOf(redisChannel);
+      if (channel !== undefined) channels.push(channel);
+    }
+    if (channels.length === 0) return;
+    try {
+      this.listener?.[event]?.(channels);
+    } catch (error) {
+      this.logger?.error({ err: error }, `broker listener threw in ${event}`);
+    }
+  }
 
   private scheduleRecovery(now: boolean): void {
     if (this.phase !== 'disconnected') return;
@@ -291,6 +385,7 @@ export class RedisBroker implements Broker {
     }
     this.phase = 'ready';
     this.recoveryDelayMs = 0;
+    this.restoreDelayMs = 0;
     this.subscriptions.resume();
     this.logger?.info({ broker: this.kind, channels: this.subscriptions.size }, 'broker subscriptions restored');
     this.notify('onResubscribed');

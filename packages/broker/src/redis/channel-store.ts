@@ -2,11 +2,14 @@
  * The command side of the Redis engines: publish (one script call, or one pipeline per
  * node for a batch), history and position, on the command client. Every call is
  * bounded by a deadline and fails with BrokerUnavailableError when Redis is
- * unreachable, so callers can answer 503 and retry.
+ * unreachable, so callers can answer 503 and retry. On a cluster, a call refused
+ * because the topology is changing is sent again within that deadline
+ * (cluster-retry.ts).
  */
 import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
 import { isValidSeq } from '@herald/protocol';
 import { BrokerUnavailableError, type HistoryResult, type Publication, type PublishRequest, type PublishResult, type RetentionOptions } from '../broker.js';
+import { isRetryable, retryOnCluster } from './cluster-retry.js';
 import { toBrokerError, withDeadline } from './errors.js';
 import type { KeyLayout } from './keys.js';
 import { HistoryCode } from './lua.js';
@@ -44,9 +47,14 @@ export class RedisChannelStore {
 
   async publish(request: PublishRequest): Promise<PublishResult> {
     const [keys, args] = this.publishCommand([request]);
+    const client = this.client;
     let reply: unknown;
     try {
-      reply = await withDeadline(runScript(this.client, PUBLISH_SCRIPT, keys, args), this.timeoutMs, 'publish');
+      const run = (): Promise<unknown> => runScript(client, PUBLISH_SCRIPT, keys, args);
+      reply =
+        client instanceof Cluster
+          ? await retryOnCluster(client, run, Date.now() + this.timeoutMs, request.idempotencyKey !== undefined, 'publish')
+          : await withDeadline(run(), this.timeoutMs, 'publish');
     } catch (error) {
       throw toBrokerError(error, 'publish');
     }
@@ -55,7 +63,13 @@ export class RedisChannelStore {
 
   async publishBatch(requests: readonly PublishRequest[]): Promise<Array<PublishResult | Error>> {
     const results = new Array<PublishResult | Error>(requests.length);
-    await Promise.all(this.pipelineGroups(requests).map((calls) => this.publishPipeline(requests, calls, results)));
+    const deadline = Date.now() + this.timeoutMs;
+    const failed: FailedCall[] = [];
+    await Promise.all(this.pipelineGroups(requests).map((calls) => this.publishPipeline(requests, calls, results, failed)));
+    if (failed.length > 0) {
+      if (this.client instanceof Cluster) await this.retryCalls(this.client, requests, failed, results, deadline);
+      else for (const { indices, error } of failed) for (const index of indices) results[index] = toBrokerError(error, 'publish batch');
+    }
     return results;
   }
 
@@ -106,6 +120,9 @@ export class RedisChannelStore {
     if (requests.length === 0) return [];
     if (!(this.client instanceof Cluster)) return [chunk(requests.map((_, i) => i), PUBLICATIONS_PER_CALL)];
     const slots = this.client.slots;
+    // ioredis accepts a pipeline only when its slots share a node group (master and
+    // replicas) in its own table; that table, when readable, is the grouping to use.
+    const groupsBySlot = (this.client as unknown as { _groupsBySlot?: Array<number | undefined> })._groupsBySlot;
     const bySlot = new Map<number, number[]>();
     requests.forEach((request, i) => {
       const slot = this.keys.slot(request.channel);
@@ -116,7 +133,8 @@ export class RedisChannelStore {
     const byNode = new Map<string, number[][]>();
     for (const [slot, indices] of bySlot) {
       // Before the slot map is known, a pipeline per slot is always valid.
-      const node = slots[slot]?.[0] ?? `slot:${slot}`;
+      const group = groupsBySlot?.[slot];
+      const node = group !== undefined ? `group:${group}` : (slots[slot]?.join(';') ?? `slot:${slot}`);
       const calls = chunk(indices, PUBLICATIONS_PER_CALL);
       const pipeline = byNode.get(node);
       if (pipeline) pipeline.push(...calls);
@@ -125,7 +143,63 @@ export class RedisChannelStore {
     return [...byNode.values()];
   }
 
-  private async publishPipeline(requests: readonly PublishRequest[], calls: readonly number[][], results: Array<PublishResult | Error>): Promise<void> {
+  /**
+   * Sends the failed calls of a batch again, each alone, within the batch's deadline.
+   * The calls of one slot go one after the other in batch order, and once one fails
+   * for good the later ones of its slot are not tried: a channel's publications keep
+   * their order. (A later call of the slot that had succeeded in the pipeline stays
+   * ahead of a retried one; that needs a call refused while the next one of the same
+   * slot was not, which a slot migration makes rare.)
+   */
+  private async retryCalls(
+    client: Cluster,
+    requests: readonly PublishRequest[],
+    failed: readonly FailedCall[],
+    results: Array<PublishResult | Error>,
+    deadline: number,
+  ): Promise<void> {
+    const bySlot = new Map<number, FailedCall[]>();
+    for (const call of failed) {
+      const slot = this.keys.slot(requests[call.indices[0]!]!.channel);
+      const chain = bySlot.get(slot);
+      if (chain) chain.push(call);
+      else bySlot.set(slot, [call]);
+    }
+    const settle = (indices: readonly number[], outcome: PublishResult[] | Error): void => {
+      indices.forEach((index, i) => {
+        results[index] = outcome instanceof Error ? outcome : outcome[i]!;
+      });
+    };
+    await Promise.all(
+      [...bySlot.values()].map(async (chain) => {
+        let given: Error | undefined;
+        for (const { indices, error } of chain) {
+          const idempotent = indices.every((index) => requests[index]!.idempotencyKey !== undefined);
+          if (given !== undefined || !isRetryable(error, idempotent)) {
+            given ??= toBrokerError(error, 'publish batch');
+            settle(indices, given);
+            continue;
+          }
+          const [keys, args] = this.publishCommand(indices.map((index) => requests[index]!));
+          try {
+            const reply = await retryOnCluster(client, () => runScript(client, PUBLISH_SCRIPT, keys, args), deadline, idempotent, 'publish batch');
+            settle(indices, parsePublishReply(reply, indices.length));
+          } catch (retryError) {
+            given = toBrokerError(retryError, 'publish batch');
+            settle(indices, given);
+          }
+        }
+      }),
+    );
+  }
+
+  /** Runs the calls as one pipeline; fills `results` for those answered, adds the others to `failed`. */
+  private async publishPipeline(
+    requests: readonly PublishRequest[],
+    calls: readonly number[][],
+    results: Array<PublishResult | Error>,
+    failed: FailedCall[],
+  ): Promise<void> {
     const pipeline: ChainableCommander = this.client.pipeline();
     calls.forEach((indices, position) => {
       const [keys, args] = this.publishCommand(indices.map((index) => requests[index]!));
@@ -135,16 +209,17 @@ export class RedisChannelStore {
     try {
       replies = await withDeadline(pipeline.exec(), this.timeoutMs, 'publish batch');
     } catch (error) {
-      const failure = toBrokerError(error, 'publish batch');
-      for (const indices of calls) for (const index of indices) results[index] = failure;
+      for (const indices of calls) failed.push({ indices, error });
       return;
     }
     calls.forEach((indices, position) => {
       const reply = replies?.[position];
       let outcome: PublishResult[] | Error;
       if (!reply) outcome = new BrokerUnavailableError('Redis publish batch returned no reply');
-      else if (reply[0]) outcome = toBrokerError(reply[0], 'publish');
-      else {
+      else if (reply[0]) {
+        failed.push({ indices, error: reply[0] });
+        return;
+      } else {
         try {
           outcome = parsePublishReply(reply[1], indices.length);
         } catch (error) {
@@ -156,6 +231,12 @@ export class RedisChannelStore {
       });
     });
   }
+}
+
+/** A script call of a batch that failed, with the error as the client gave it. */
+interface FailedCall {
+  readonly indices: readonly number[];
+  readonly error: unknown;
 }
 
 /**

@@ -13,6 +13,7 @@
 import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
 import { BrokerUnavailableError, type EventPublishRequest, type EventPublishResult, type PublishRequest, type RetentionOptions } from '../broker.js';
 import { PUBLICATIONS_PER_CALL, type RedisChannelStore } from './channel-store.js';
+import { retryOnCluster } from './cluster-retry.js';
 import { toBrokerError, withDeadline } from './errors.js';
 import type { KeyLayout } from './keys.js';
 import { EVENT_PENDING } from './lua.js';
@@ -81,25 +82,29 @@ export class RedisEventStore {
 
   private async publishAcrossSlots(client: Cluster, events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
     const results = new Array<EventPublishResult | Error>(events.length);
-    // 1. Claim every id; what was there says whether the event is done.
-    let previous: Array<string | null>;
-    try {
-      previous = await withDeadline(
-        Promise.all(events.map(({ id }) => client.set(this.keys.event(id), EVENT_PENDING, 'PX', this.eventTtl, 'NX', 'GET'))),
-        this.timeoutMs,
-        'claim events',
-      );
-    } catch (error) {
-      results.fill(toBrokerError(error, 'claim events'));
-      return results;
-    }
+    // 1. Claim every id; what was there says whether the event is done. Each claim
+    // stands alone: an id whose key sits on a failing shard fails that event only. A
+    // claim is SET NX, so sending it again is safe.
+    const deadline = Date.now() + this.timeoutMs;
+    const previous = await Promise.all(
+      events.map(({ id }) =>
+        retryOnCluster(client, () => client.set(this.keys.event(id), EVENT_PENDING, 'PX', this.eventTtl, 'NX', 'GET'), deadline, true, 'claim event').catch(
+          (error: unknown) => toBrokerError(error, 'claim event'),
+        ),
+      ),
+    );
     // 2. Publish what is not done, each channel deduped by the event id; an id repeated
     // in this call publishes once (its later occurrences claimed it as pending).
     const firstOf = new Map<string, number>();
     const requests: PublishRequest[] = [];
     const spans: Array<[start: number, end: number]> = [];
     events.forEach((event, index) => {
-      const done = doneChannels(previous[index]);
+      const claim = previous[index];
+      if (claim instanceof Error) {
+        results[index] = claim;
+        return;
+      }
+      const done = doneChannels(claim);
       if (done) results[index] = { duplicate: true, channels: done };
       else if (firstOf.has(event.id)) return;
       else {

@@ -9,15 +9,30 @@ import type { EventEmitter } from 'node:events';
 export interface LinkEvents {
   /** A message of a subscribed channel, straight from the client's Buffer event. */
   onMessage(channel: Buffer, payload: Buffer): void;
-  /** The connection (or a shard's) was lost: subscriptions may be gone. */
+  /** The connection was lost: every subscription may be gone. */
   onDown(reason: string): void;
+  /**
+   * Only these subscriptions may be gone (a shard's connection ended, their slot moved
+   * to another node); the others still deliver. Channels not wanted are ignored.
+   */
+  onLost(redisChannels: readonly string[], reason: string): void;
   /** The client is usable again: subscriptions can be re-established. */
   onUp(): void;
 }
 
 export interface PubSubLink {
+  /**
+   * True when a loss can be limited to some channels (`onLost`): a cluster, where one
+   * shard fails or hands a slot over while the others carry on.
+   */
+  readonly independentShards?: boolean;
   /** True when commands can be sent now. */
   isUp(): boolean;
+  /**
+   * Before lost channels are subscribed again: learn where they live now (a cluster
+   * re-reads its slot map), so the commands go to the current owners.
+   */
+  syncRoutes?(): Promise<void>;
   /** Splits channels into groups that one subscribe command may carry. */
   group(channels: readonly string[]): string[][];
   subscribe(channels: readonly string[]): Promise<unknown>;

@@ -10,6 +10,10 @@
  * After a failed round, the next one first probes with a single group that failed: a
  * shard that stays down costs one small command per attempt, not a resend of every
  * channel (ioredis also keeps a copy of each SSUBSCRIBE's channels, even failed ones).
+ *
+ * On a cluster some channels can be lost while the rest stay live (`lose`: a shard
+ * failed, a slot moved); they are delivered nothing until `restoreLost` subscribed
+ * them again, which reports them through `onRestored`.
  */
 import { BrokerUnavailableError } from '../broker.js';
 import type { PubSubLink } from './link.js';
@@ -47,20 +51,67 @@ export class Subscriptions {
   private epoch = 0;
   /** A group that failed in the last resync, tried alone first next time. */
   private probe: readonly string[] | undefined;
+  /** Wanted channels whose subscription was lost while the rest stayed live (`lose`). */
+  private readonly lost = new Set<string>();
 
   constructor(
     private readonly link: PubSubLink,
-    /** A command failed on the current connection: treat subscriptions as lost. */
-    private readonly onCommandFailed: (error: unknown) => void,
+    /** A subscribe command failed on the current connection: its channels are not live. */
+    private readonly onCommandFailed: (error: unknown, channels: readonly string[]) => void,
+    /** Channels that were lost (`lose`) are live again. */
+    private readonly onRestored: (redisChannels: readonly string[]) => void = () => {},
   ) {}
 
-  /** The Herald channel of a Redis channel the owner wants, for delivery. */
+  /** The Herald channel of a Redis channel the owner wants and that is not lost, for delivery. */
   lookup(redisChannel: string): string | undefined {
+    if (this.lost.size > 0 && this.lost.has(redisChannel)) return undefined;
+    return this.wanted.get(redisChannel);
+  }
+
+  /** The Herald channel of a wanted Redis channel. */
+  channelOf(redisChannel: string): string | undefined {
     return this.wanted.get(redisChannel);
   }
 
   get size(): number {
     return this.wanted.size;
+  }
+
+  /** How many channels wait for `restoreLost`. */
+  get lostCount(): number {
+    return this.lost.size;
+  }
+
+  /**
+   * These channels' subscriptions are gone (the others stand): nothing is delivered for
+   * them, and replies in flight for them no longer count, until `restoreLost`. Returns
+   * the wanted channels newly lost.
+   */
+  lose(redisChannels: readonly string[]): string[] {
+    if (!this.active) return [];
+    const newly: string[] = [];
+    for (const redisChannel of redisChannels) {
+      if (!this.wanted.has(redisChannel)) continue;
+      // A restore in flight may have gone to the node that just dropped it.
+      this.pending.delete(redisChannel);
+      if (this.lost.has(redisChannel)) continue;
+      this.live.delete(redisChannel);
+      this.lost.add(redisChannel);
+      newly.push(redisChannel);
+    }
+    return newly;
+  }
+
+  /**
+   * Subscribes the lost channels again; those confirmed are reported to `onRestored`
+   * (and delivered from then on). Resolves with how many are still lost.
+   */
+  async restoreLost(): Promise<number> {
+    if (!this.active || this.lost.size === 0) return this.lost.size;
+    const epoch = this.epoch;
+    const channels = [...this.lost].filter((redisChannel) => this.pending.get(redisChannel)?.subscribe !== true);
+    await Promise.all(this.link.group(channels).map((group) => this.command(true, group, epoch, true)));
+    return this.lost.size;
   }
 
   /** Resolves once the channel is live (or no longer wanted); rejects on close. */
@@ -80,6 +131,7 @@ export class Subscriptions {
   remove(redisChannel: string): Promise<void> {
     if (this.closed || !this.wanted.delete(redisChannel)) return Promise.resolve();
     this.live.delete(redisChannel);
+    this.lost.delete(redisChannel);
     // A subscribe still waiting is superseded: its caller unsubscribed.
     this.settle(redisChannel);
     this.markDirty(redisChannel);
@@ -92,6 +144,9 @@ export class Subscriptions {
     this.epoch += 1;
     this.live.clear();
     this.pending.clear();
+    // The resync after a suspension covers every channel, and the owner hears one
+    // recovery for all of them.
+    this.lost.clear();
   }
 
   /**
@@ -190,7 +245,7 @@ export class Subscriptions {
     return failed;
   }
 
-  private async command(subscribe: boolean, group: readonly string[], epoch: number): Promise<boolean> {
+  private async command(subscribe: boolean, group: readonly string[], epoch: number, restoring = false): Promise<boolean> {
     const op = new Op(subscribe, epoch);
     for (const redisChannel of group) {
       this.pending.set(redisChannel, op);
@@ -200,10 +255,12 @@ export class Subscriptions {
       await (subscribe ? this.link.subscribe(group) : this.link.unsubscribe(group));
     } catch (error) {
       for (const redisChannel of group) if (this.pending.get(redisChannel) === op) this.pending.delete(redisChannel);
-      // While resyncing the failure is reported by resync's result instead.
-      if (this.active && epoch === this.epoch) this.onCommandFailed(error);
+      // While resyncing the failure is reported by resync's result instead, and a
+      // failed restore leaves its channels lost for the next attempt.
+      if (!restoring && this.active && epoch === this.epoch) this.onCommandFailed(error, subscribe ? group : []);
       return false;
     }
+    const restored: string[] = [];
     for (const redisChannel of group) {
       // A later command for the channel (or a suspension) supersedes this reply.
       if (this.pending.get(redisChannel) !== op) continue;
@@ -212,11 +269,13 @@ export class Subscriptions {
         if (!this.wanted.has(redisChannel)) this.onServer.delete(redisChannel);
       } else if (this.wanted.has(redisChannel)) {
         this.live.add(redisChannel);
+        if (this.lost.delete(redisChannel)) restored.push(redisChannel);
         // During a resync the broker still drops publications: the caller is told
         // "live" only once they flow (in `resume`), or it would miss some for good.
         if (this.active) this.settle(redisChannel);
       }
     }
+    if (restored.length > 0) this.onRestored(restored);
     return epoch === this.epoch;
   }
 
