@@ -103,6 +103,8 @@ export class RedisBroker implements Broker {
   private restoring = false;
   private restoreTimer: NodeJS.Timeout | undefined;
   private restoreDelayMs = 0;
+  /** Channels restored since the last log line about it. */
+  private restoredSinceLog = 0;
 
   constructor(options: RedisBrokerOptions) {
     const clusterClient = options.client instanceof Cluster;
@@ -282,7 +284,7 @@ export class RedisBroker implements Broker {
 
   private readonly onRestored = (redisChannels: readonly string[]): void => {
     if (this.phase !== 'ready') return;
-    this.logger?.info({ broker: this.kind, channels: redisChannels.length, lost: this.subscriptions.lostCount }, 'broker subscriptions restored on part of the cluster');
+    this.restoredSinceLog += redisChannels.length;
     this.notifyChannels('onChannelsRestored', redisChannels);
   };
 
@@ -327,6 +329,11 @@ export class RedisBroker implements Broker {
       this.logger?.warn({ err: error, broker: this.kind }, 'resubscribing lost channels failed');
     } finally {
       this.restoring = false;
+    }
+    if (this.restoredSinceLog > 0) {
+      // One line per round, not per slot.
+      this.logger?.info({ broker: this.kind, channels: this.restoredSinceLog, lost: this.subscriptions.lostCount }, 'broker subscriptions restored on part of the cluster');
+      this.restoredSinceLog = 0;
     }
     if (this.subscriptions.lostCount === 0) this.restoreDelayMs = 0;
     else this.scheduleRestore(false);

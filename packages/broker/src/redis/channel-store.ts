@@ -61,11 +61,11 @@ export class RedisChannelStore {
     return parsePublishReply(reply, 1)[0]!;
   }
 
-  async publishBatch(requests: readonly PublishRequest[]): Promise<Array<PublishResult | Error>> {
+  /** `deadline` (epoch ms, default now + the operation timeout) bounds the whole batch. */
+  async publishBatch(requests: readonly PublishRequest[], deadline = Date.now() + this.timeoutMs): Promise<Array<PublishResult | Error>> {
     const results = new Array<PublishResult | Error>(requests.length);
-    const deadline = Date.now() + this.timeoutMs;
     const failed: FailedCall[] = [];
-    await Promise.all(this.pipelineGroups(requests).map((calls) => this.publishPipeline(requests, calls, results, failed)));
+    await Promise.all(this.pipelineGroups(requests).map((calls) => this.publishPipeline(requests, calls, results, failed, deadline)));
     if (failed.length > 0) {
       if (this.client instanceof Cluster) await this.retryCalls(this.client, requests, failed, results, deadline);
       else for (const { indices, error } of failed) for (const index of indices) results[index] = toBrokerError(error, 'publish batch');
@@ -199,6 +199,7 @@ export class RedisChannelStore {
     calls: readonly number[][],
     results: Array<PublishResult | Error>,
     failed: FailedCall[],
+    deadline: number,
   ): Promise<void> {
     const pipeline: ChainableCommander = this.client.pipeline();
     calls.forEach((indices, position) => {
@@ -207,7 +208,7 @@ export class RedisChannelStore {
     });
     let replies: Array<[Error | null, unknown]> | null;
     try {
-      replies = await withDeadline(pipeline.exec(), this.timeoutMs, 'publish batch');
+      replies = await withDeadline(pipeline.exec(), Math.max(1, deadline - Date.now()), 'publish batch');
     } catch (error) {
       for (const indices of calls) failed.push({ indices, error });
       return;

@@ -84,7 +84,9 @@ export class RedisEventStore {
     const results = new Array<EventPublishResult | Error>(events.length);
     // 1. Claim every id; what was there says whether the event is done. Each claim
     // stands alone: an id whose key sits on a failing shard fails that event only. A
-    // claim is SET NX, so sending it again is safe.
+    // claim is SET NX, so sending it again is safe. The publications get a deadline of
+    // their own: events whose claims went through are not starved by one that waited
+    // for a failing shard.
     const deadline = Date.now() + this.timeoutMs;
     const previous = await Promise.all(
       events.map(({ id }) =>
