@@ -72,6 +72,9 @@ export { sleep };
  * with `msg` "herald listening" or "listening" and a `port`).
  */
 export function spawnServer({ name, args, env = {}, nodeArgs = [], cwd = ROOT_DIR, timeoutMs = 20_000 }) {
+  // `herald edge` with EDGE_WORKERS: every worker prints its listening line.
+  const workers = args.includes('edge') && /^\d+$/.test(env.EDGE_WORKERS ?? '') ? Number(env.EDGE_WORKERS) : 1;
+  let listening = 0;
   const child = track(
     spawn(process.execPath, [...nodeArgs, ...args], {
       cwd,
@@ -98,6 +101,8 @@ export function spawnServer({ name, args, env = {}, nodeArgs = [], cwd = ROOT_DI
           continue;
         }
         if ((record.msg === 'herald listening' || record.msg === 'listening') && record.port) {
+          listening += 1;
+          if (listening < workers) continue;
           clearTimeout(timer);
           resolve({
             name,
@@ -163,12 +168,31 @@ export function forkWorker(script, { env = {}, execArgv = [] } = {}) {
 
 const CLK_TCK = 100;
 
-/** CPU seconds (user + system) of a process, from /proc (10 ms resolution). */
+/**
+ * CPU seconds (user + system) of a process and its live descendants (the workers of an
+ * `herald edge` with EDGE_WORKERS), from /proc (10 ms resolution).
+ */
 export function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[11] utime, fields[12] stime (the 14th and 15th fields of stat)
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  let total = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  for (const child of childrenOf(pid)) {
+    try {
+      total += cpuSeconds(child);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 export function cpuSplit(pid) {

@@ -63,6 +63,7 @@ const VALUES: Record<string, Entry> = {
   LOG_LEVEL: { path: 'logLevel', a: 'debug', b: 'warn' },
   HOST: { path: 'host', a: '::', b: '0.0.0.0', probes: ['127.0.0.1'] },
   PORT: { path: 'edge.port', a: 9090, b: 9090 },
+  EDGE_WORKERS: { path: 'edge.workers', a: 2, b: 'auto', probes: [1, 64, 65, 0, 'auto', 'all', '2'] },
   INGEST_PORT: { path: 'ingest.port', a: 9091, b: 9091 },
   JWT_SECRET: { path: 'jwt.secret', a: 'coverage-secret-0123456789abcdef' },
   JWT_PUBLIC_KEY: { path: 'jwt.publicKey', b: PUBLIC_KEY, probes: [PUBLIC_KEY, 'not a pem'], probeWith: { 'jwt.secret': '' }, probeDrop: ['JWT_SECRET'] },

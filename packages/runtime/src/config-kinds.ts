@@ -2,6 +2,7 @@
  * Kinds of configuration values: each turns the text of an environment variable into
  * a typed value, or says in one phrase what it expected.
  */
+import { availableParallelism } from 'node:os';
 import { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
 
 export type Service = 'edge' | 'ingest';
@@ -64,6 +65,22 @@ export function limit(options: Common & { default?: number }): VariableSpec<numb
       const trimmed = text.trim().toLowerCase();
       if (trimmed === 'unlimited' || trimmed === '') return ok(null);
       if (!/^\d+$/.test(trimmed) || Number(trimmed) < 1) return fail('a positive integer or "unlimited"');
+      return ok(Number(trimmed));
+    },
+  };
+}
+
+/** A positive integer or `auto` (the number of CPU cores this process may use). */
+export function workers(options: Common & { default: number; max: number }): VariableSpec<number> {
+  return {
+    ...options,
+    kind: 'integer or auto',
+    default: String(options.default),
+    absent: options.default,
+    parse(text) {
+      const trimmed = text.trim().toLowerCase();
+      if (trimmed === 'auto') return ok(Math.min(options.max, availableParallelism()));
+      if (!/^\d+$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > options.max) return fail(`an integer from 1 to ${options.max}, or "auto"`);
       return ok(Number(trimmed));
     },
   };

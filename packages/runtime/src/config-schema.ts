@@ -3,7 +3,7 @@
  * settings only through `loadConfig`, the operator guide's table is generated from
  * this, and a test checks that the Helm chart has a value for each entry.
  */
-import { boolean, duration, integer, limit, list, oneOf, optionalDuration, port, size, text } from './config-kinds.js';
+import { boolean, duration, integer, limit, list, oneOf, optionalDuration, port, size, text, workers } from './config-kinds.js';
 
 const BOTH = ['edge', 'ingest'] as const;
 const EDGE = ['edge'] as const;
@@ -15,6 +15,7 @@ export const CONFIG_SCHEMA = {
   LOG_LEVEL: oneOf({ services: BOTH, description: 'pino log level.', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
   HOST: text({ services: BOTH, description: 'Address the HTTP servers listen on.', default: '0.0.0.0' }),
   PORT: port({ services: EDGE, description: 'Edge port: `/v1/ws`, health and metrics. In `herald start`, every route.', default: 8080 }),
+  EDGE_WORKERS: workers({ services: EDGE, description: '`herald edge` processes sharing PORT (node:cluster): each its own admission node and broker subscriber, one `/metrics` and `/readyz` for all, SIGTERM drains them together, a crashed one is restarted. `auto`: one per CPU core. Needs Redis (not `herald start`).', default: 1, max: 64 }),
   INGEST_PORT: port({ services: INGEST, description: 'Ingest port: `/v1/events`, health and metrics.', default: 8081 }),
 
   // Authentication

@@ -71,6 +71,9 @@ function checkCombinations(config: HeraldConfig, services: readonly Service[]): 
   if (config.SHUTDOWN_DRAIN_PERIOD >= config.SHUTDOWN_TIMEOUT) {
     throw new ConfigError('SHUTDOWN_DRAIN_PERIOD', `SHUTDOWN_DRAIN_PERIOD must be shorter than SHUTDOWN_TIMEOUT (${config.SHUTDOWN_TIMEOUT}ms)`);
   }
+  if (services.includes('ingest') && services.includes('edge') && config.EDGE_WORKERS > 1) {
+    throw new ConfigError('EDGE_WORKERS', 'EDGE_WORKERS above 1 needs the Redis broker that workers share: run `herald edge`, not `herald start`');
+  }
   if (config.ALLOWED_ORIGINS.includes('*') && config.ALLOWED_ORIGINS.length > 1) {
     throw new ConfigError('ALLOWED_ORIGINS', 'ALLOWED_ORIGINS must be either "*" or a list of exact origins, not both');
   }

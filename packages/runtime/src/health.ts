@@ -11,10 +11,17 @@ export type ReadinessCheck = () => string | undefined;
 
 export class Health {
   private readonly checks: ReadinessCheck[] = [];
+  /** Checks about sibling processes (other edge workers of the same node). */
+  private readonly siblingChecks: ReadinessCheck[] = [];
   private drainingSince: number | undefined;
 
   addCheck(check: ReadinessCheck): void {
     this.checks.push(check);
+  }
+
+  /** A check that speaks for sibling processes: not part of `localReasons`. */
+  addSiblingCheck(check: ReadinessCheck): void {
+    this.siblingChecks.push(check);
   }
 
   /** From now on readiness is 503: the node takes no new work. */
@@ -26,10 +33,20 @@ export class Health {
     return this.drainingSince !== undefined;
   }
 
-  notReadyReasons(): string[] {
+  /** Why this process is not ready: draining, or a failing check of its own. */
+  localReasons(): string[] {
     const reasons: string[] = [];
     if (this.draining) reasons.push('draining for shutdown');
     for (const check of this.checks) {
+      const reason = check();
+      if (reason !== undefined) reasons.push(reason);
+    }
+    return reasons;
+  }
+
+  notReadyReasons(): string[] {
+    const reasons = this.localReasons();
+    for (const check of this.siblingChecks) {
       const reason = check();
       if (reason !== undefined) reasons.push(reason);
     }

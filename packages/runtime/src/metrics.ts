@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
-export { Counter, Gauge, Histogram, Registry } from 'prom-client';
+export { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export function createMetricsRegistry(node: string): Registry {
   const registry = new Registry();
@@ -14,8 +14,9 @@ export function createMetricsRegistry(node: string): Registry {
   return registry;
 }
 
-export async function serveMetrics(registry: Registry, res: ServerResponse): Promise<void> {
-  const body = await registry.metrics();
+/** Answers a scrape with the registry's metrics, or with `text` when given (metrics gathered elsewhere). */
+export async function serveMetrics(registry: Registry, res: ServerResponse, text?: () => Promise<string>): Promise<void> {
+  const body = text === undefined ? await registry.metrics() : await text();
   res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
   res.end(body);
 }

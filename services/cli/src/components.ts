@@ -43,11 +43,15 @@ export function memoryComponents(config: HeraldConfig): Components {
   };
 }
 
-/** `herald edge` / `herald ingest`: shared state in Redis or a Redis Cluster. */
-export async function redisComponents(config: HeraldConfig, nodeId: string, logger: Logger, services: readonly Service[]): Promise<Components> {
+export function checkRedisConfigured(config: HeraldConfig): void {
   if (config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES.length === 0) {
     throw new ConfigError('REDIS_URL', 'REDIS_URL or REDIS_CLUSTER_NODES is required for herald edge and herald ingest (herald start runs without Redis)');
   }
+}
+
+/** `herald edge` / `herald ingest`: shared state in Redis or a Redis Cluster. */
+export async function redisComponents(config: HeraldConfig, nodeId: string, logger: Logger, services: readonly Service[]): Promise<Components> {
+  checkRedisConfigured(config);
   const { createRedisComponents } = await import('./components-redis.js');
   return createRedisComponents(config, nodeId, logger, services);
 }

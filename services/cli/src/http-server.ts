@@ -31,6 +31,8 @@ export interface ServiceServerOptions {
   routes: RouteHandler[];
   upgrade?: UpgradeHandler;
   logger: Logger;
+  /** The /metrics text when it is gathered beyond this process (edge workers). */
+  metricsText?: () => Promise<string>;
 }
 
 export function createServiceServer(options: ServiceServerOptions): Server {
@@ -44,7 +46,7 @@ export function createServiceServer(options: ServiceServerOptions): Server {
       const path = safePath(req.url);
       if (options.health.handle(req, res, path)) return;
       if (path === '/metrics') {
-        serveMetrics(options.registry, res).catch((error: unknown) => {
+        serveMetrics(options.registry, res, options.metricsText).catch((error: unknown) => {
           options.logger.error({ err: error }, 'metrics failed');
           if (!res.headersSent) sendError(res, error);
         });

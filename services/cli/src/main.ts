@@ -6,11 +6,15 @@
  *   herald ingest    the ingest service (Redis)
  *   herald token     mint a token with JWT_SECRET: --sub, --channels a,b, --scope, --ttl
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '@herald/runtime';
+import { loadConfig, parseDuration } from '@herald/runtime';
+import { checkRedisConfigured } from './components.js';
+import { runEdgePrimary } from './edge-primary.js';
 import { exitOnStartupError } from './errors.js';
 import { run, type Mode } from './run.js';
+import { checkEdgeRequirements } from './services.js';
 import { mintToken } from './tokens.js';
 
 const USAGE = `Usage: herald <command>
@@ -73,8 +77,22 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
-  case 'start':
   case 'edge':
+    // EDGE_WORKERS above 1: this process supervises workers that each run `herald edge`.
+    try {
+      const config = cluster.isPrimary ? loadConfig(process.env, ['edge']) : undefined;
+      if (config !== undefined && config.EDGE_WORKERS > 1) {
+        // Refuse here what every worker would refuse, rather than restart them in a loop.
+        checkEdgeRequirements(config);
+        checkRedisConfigured(config);
+        runEdgePrimary(config);
+      }
+      else run('edge', process.env).catch(exitOnStartupError);
+    } catch (error) {
+      exitOnStartupError(error);
+    }
+    break;
+  case 'start':
   case 'ingest':
     run(command as Mode, process.env).catch(exitOnStartupError);
     break;

@@ -23,6 +23,7 @@ import {
 import { startBanner } from './banner.js';
 import { memoryComponents, redisComponents, type Components } from './components.js';
 import { StartupError } from './errors.js';
+import { EdgeWorkerLink } from './edge-worker-link.js';
 import { closeServer, createServiceServer, listen, type RouteHandler } from './http-server.js';
 import { buildEdge, buildIngest, type IngestParts, type ProcessContext } from './services.js';
 import { generateSecret } from './tokens.js';
@@ -44,6 +45,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, node: nodeId });
   const registry = createMetricsRegistry(nodeId);
   const health = new Health();
+  const workerLink = mode === 'edge' ? EdgeWorkerLink.ifWorker(env, registry, health) : undefined;
   const components: Components = mode === 'start' ? memoryComponents(config) : await redisComponents(config, nodeId, logger, services);
   const context: ProcessContext = { config, nodeId, logger, registry, health, components };
   registerProcessMetrics(registry, components);
@@ -73,6 +75,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
       registry,
       routes: withRoutes,
       logger,
+      ...(workerLink ? { metricsText: () => workerLink.metrics() } : {}),
       ...(withUpgrade && edge ? { upgrade: (req, socket, head) => edge.handleUpgrade(req, socket, head) } : {}),
     });
 

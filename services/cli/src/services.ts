@@ -24,11 +24,16 @@ export interface ProcessContext {
   components: Components;
 }
 
-export function buildEdge(context: ProcessContext): EdgeServer {
-  const { config } = context;
+/** What an edge needs beyond valid values: a key for tokens. */
+export function checkEdgeRequirements(config: HeraldConfig): void {
   if (config.JWT_SECRET === undefined && config.JWT_PUBLIC_KEY === undefined) {
     throw new ConfigError('JWT_SECRET', 'JWT_SECRET or JWT_PUBLIC_KEY is required to verify client tokens');
   }
+}
+
+export function buildEdge(context: ProcessContext): EdgeServer {
+  const { config } = context;
+  checkEdgeRequirements(config);
   return new EdgeServer({
     options: edgeOptionsFromConfig(config, context.nodeId),
     broker: context.components.broker,

@@ -215,6 +215,7 @@ checks that each one reaches exactly the services that read it. Args: root, comp
 {{- $e := $v.edge -}}
 {{- $extra = dict
   "PORT" $e.port
+  "EDGE_WORKERS" $e.workers
   "ALLOWED_ORIGINS" $e.allowedOrigins
   "MAX_CONNECTIONS" $e.maxConnections
   "MAX_CONNECTIONS_PER_USER" $e.maxConnectionsPerUser
