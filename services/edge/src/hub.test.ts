@@ -13,7 +13,8 @@ function envelope(seq: string): Buffer {
   return Buffer.from(JSON.stringify({ type: 'payment.created', id: `evt_${seq}`, timestamp: '2026-11-21T10:00:00.000Z', channel, seq, data: {} }));
 }
 
-function setup() {
+/** `broker` adds to (or replaces) the stub broker's members. */
+function setup(broker: Record<string, unknown> = {}) {
   const sent = new Map<Session, string[]>();
   const outbox = {
     enqueue(session: Session, frame: Buffer) {
@@ -21,10 +22,10 @@ function setup() {
       sent.set(session, [...(sent.get(session) ?? []), seq]);
     },
   } as unknown as Outbox;
-  const broker = { subscribe: () => Promise.resolve(), unsubscribe: () => Promise.resolve(), position: () => Promise.resolve(undefined) } as unknown as Broker;
+  const stub = { subscribe: () => Promise.resolve(), unsubscribe: () => Promise.resolve(), position: () => Promise.resolve(undefined), ...broker } as unknown as Broker;
   const metrics = { publications: 0, deliveries: 0, observeLag() {}, gapFill() {} } as unknown as EdgeMetrics;
   const logger = { warn() {}, info() {}, debug() {} } as unknown as Logger;
-  const hub = new Hub(broker, outbox, metrics, logger);
+  const hub = new Hub(stub, outbox, metrics, logger);
   return { hub, sent, outbox };
 }
 
@@ -86,5 +87,35 @@ describe('hub: recovery against the live feed', () => {
     hub.onPublication(channel, '105-0', envelope('105-0'));
     hub.onPublication(channel, '106-0', envelope('106-0'));
     expect(sent.get(b)).toEqual(['106-0']);
+  });
+});
+
+describe('hub: channels lost on part of the cluster', () => {
+  it('stalls only the lost channel, fills its gap from history when restored, and is ready again', async () => {
+    const other = 'merchant:m_2';
+    // History of the lost channel: what was published while its feed was down.
+    const history = new Map([[channel, [{ seq: '101-0', envelope: envelope('101-0') }, { seq: '102-0', envelope: envelope('102-0') }]]]);
+    const { hub, sent } = setup({
+      state: 'ready',
+      history: (name: string) => Promise.resolve({ complete: true, publications: history.get(name) ?? [] }),
+    });
+    const a = session('a');
+    const subA = new Subscription(channel);
+    const subOther = new Subscription(other);
+    await Promise.all([hub.join(a, subA), hub.join(a, subOther)]);
+    hub.activate(a, subA);
+    hub.activate(a, subOther);
+    hub.onPublication(channel, '100-0', envelope('100-0'));
+
+    hub.onChannelsLost([channel]);
+    expect(hub.notReadyReason()).toBe('1 channel(s) are re-establishing their subscription');
+    // The other channel keeps delivering.
+    hub.onPublication(other, '200-0', envelope('200-0'));
+    hub.onChannelsRestored([channel]);
+    hub.onPublication(channel, '103-0', envelope('103-0')); // live during the fill: buffered
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(sent.get(a)).toEqual(['100-0', '200-0', '101-0', '102-0', '103-0']);
+    expect(hub.notReadyReason()).toBeUndefined();
   });
 });

@@ -171,6 +171,57 @@ describe('Subscriptions', () => {
     expect(await result).toBe(false);
   });
 
+  it('loses some channels while the others stay live, and restores them', async () => {
+    const link = new FakeLink();
+    const restored: string[][] = [];
+    const subscriptions = new Subscriptions(link, () => {}, (channels) => restored.push([...channels]));
+    subscriptions.resume();
+    await Promise.all([subscriptions.add('a1', 'A1'), subscriptions.add('b1', 'B1')]);
+    expect(subscriptions.lose(['a1', 'x'])).toEqual(['a1']);
+    // Nothing is delivered for a lost channel; the others still deliver.
+    expect(subscriptions.lookup('a1')).toBeUndefined();
+    expect(subscriptions.lookup('b1')).toBe('B1');
+    expect(subscriptions.lostCount).toBe(1);
+    // Lost twice is lost once.
+    expect(subscriptions.lose(['a1'])).toEqual([]);
+    link.failing.add('a1');
+    expect(await subscriptions.restoreLost()).toBe(1);
+    expect(restored).toEqual([]);
+    link.failing.clear();
+    expect(await subscriptions.restoreLost()).toBe(0);
+    expect(restored).toEqual([['a1']]);
+    expect(subscriptions.lookup('a1')).toBe('A1');
+    expect(link.summary()).toEqual(['sub a1', 'sub b1', 'sub a1', 'sub a1']);
+  });
+
+  it('does not count a restore reply for a channel lost again meanwhile', async () => {
+    const link = new FakeLink();
+    const restored: string[][] = [];
+    const subscriptions = new Subscriptions(link, () => {}, (channels) => restored.push([...channels]));
+    subscriptions.resume();
+    await subscriptions.add('a', 'A');
+    subscriptions.lose(['a']);
+    link.autoReply = false;
+    const round = subscriptions.restoreLost();
+    // The node that took the restore dropped it before answering.
+    subscriptions.lose(['a']);
+    link.calls.at(-1)!.resolve();
+    expect(await round).toBe(1);
+    expect(restored).toEqual([]);
+    expect(subscriptions.lookup('a')).toBeUndefined();
+  });
+
+  it('forgets partial losses on a suspension: the resync covers every channel', async () => {
+    const { subscriptions } = setup();
+    await subscriptions.add('a', 'A');
+    subscriptions.lose(['a']);
+    subscriptions.suspend();
+    expect(subscriptions.lostCount).toBe(0);
+    expect(await subscriptions.resync()).toBe(true);
+    subscriptions.resume();
+    expect(subscriptions.lookup('a')).toBe('A');
+  });
+
   it('rejects waiting subscribes on close', async () => {
     const { subscriptions } = setup(false);
     const waiting = subscriptions.add('a', 'A');
