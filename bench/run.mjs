@@ -72,7 +72,8 @@ mkdirSync(resultsDir, { recursive: true });
 const list = (text, map = (x) => x) => text.split(',').map((x) => map(x.trim())).filter((x) => x !== '');
 
 let failed = false;
-for (const name of scenarios) {
+const runStarted = Date.now();
+for (const [index, name] of scenarios.entries()) {
   const scenario = await import(`./scenarios/${name}.mjs`);
   const options = { ...scenario.defaults(values.quick) };
   if (values.systems) options.systems = list(values.systems);
@@ -89,7 +90,7 @@ for (const name of scenarios) {
     options.profileDir = join(resultsDir, 'profiles');
     mkdirSync(options.profileDir, { recursive: true });
   }
-  const progress = progressFor(name);
+  const progress = progressFor(name, { index: index + 1, total: scenarios.length, started: runStarted });
   progress(`${scenario.description}`);
   const started = Date.now();
   try {

@@ -262,9 +262,20 @@ export class Publisher {
 }
 
 /** Prints progress lines: `[scenario +12.3s] message`. */
-export function progressFor(scenario) {
+/**
+ * Progress lines of one scenario: `[fanout +12.3s] ...`. In a run of several
+ * (`pnpm bench all`), also where the run stands: `[2/6 fanout +12.3s, all 4m05s] ...`.
+ */
+export function progressFor(scenario, run = undefined) {
   const started = Date.now();
   return (message) => {
-    process.stdout.write(`[${scenario} +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
+    const own = `${scenario} +${((Date.now() - started) / 1000).toFixed(1)}s`;
+    const head = run === undefined || run.total < 2 ? own : `${run.index}/${run.total} ${own}, all ${clock(Date.now() - run.started)}`;
+    process.stdout.write(`[${head}] ${message}\n`);
   };
+}
+
+function clock(ms) {
+  const seconds = Math.floor(ms / 1000);
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
