@@ -81,7 +81,7 @@ export class ClusterLink implements PubSubLink {
     const node = this.routeOf(keySlot(channels[0]!));
     const ticket = this.placements.ticket();
     const reply = await withDeadline(this.client.ssubscribe(...channels), this.commandTimeoutMs, 'SSUBSCRIBE');
-    // An unknown route records '' : the next slot check then reports it and it is redone.
+    // An unknown route is recorded as '': the next slot check reports it and it is redone.
     this.placements.record(channels, node ?? '', ticket);
     return reply;
   }
