@@ -1,11 +1,11 @@
 // Flat ESLint config: typescript-eslint's recommended rules on every package, test and
-// script; build output is ignored.
+// script; build output and generated code (packages/protocol/src/gen, from buf) are ignored.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'bench/results/**', '.tmp/**', 'infra/helm/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'bench/results/**', '.tmp/**', 'infra/helm/**', 'packages/protocol/src/gen/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -38,14 +38,31 @@ export function decodeCommand(text: string, maxDepth = DEFAULT_MAX_COMMAND_DEPTH
   }
   if (!isPlainObject(parsed)) return fail(Problem.invalidMessage, 'Message must be a JSON object');
 
-  const id = parsed.id;
-  if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_COMMAND_ID_LENGTH)) {
-    return fail(Problem.invalidMessage, `"id" must be a non-empty string of at most ${MAX_COMMAND_ID_LENGTH} characters`);
-  }
-  const replyTo = id;
+  const id = checkCommandId(parsed.id);
+  if (!id.ok) return fail(id.problem, id.message);
+  const replyTo = id.id;
   const violation = violations[0];
   if (violation !== undefined) return fail(Problem.invalidMessage, `${violation.path === '' ? 'Message' : `"${violation.path}"`} ${violation.message}`, replyTo);
-  const type = parsed.type;
+  return commandFromParts(parsed.type, replyTo, parsed.data);
+}
+
+/**
+ * The command `id` rule of every wire format: absent, or a non-empty string of at most
+ * MAX_COMMAND_ID_LENGTH characters. A failure carries no replyTo (the id is unusable).
+ */
+export function checkCommandId(id: unknown): { ok: true; id: string | undefined } | { ok: false; problem: ProblemDefinition; message: string } {
+  if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_COMMAND_ID_LENGTH)) {
+    return { ok: false, problem: Problem.invalidMessage, message: `"id" must be a non-empty string of at most ${MAX_COMMAND_ID_LENGTH} characters` };
+  }
+  return { ok: true, id };
+}
+
+/**
+ * The checks shared by every wire format, on a command in its JSON shape: `type`, the
+ * checked `id` (as replyTo) and `data`. The binary protocol builds the same shape from
+ * a ClientCommand, so both formats answer alike (the same problems, the same messages).
+ */
+export function commandFromParts(type: unknown, replyTo: string | undefined, data: unknown): DecodeResult {
   if (typeof type !== 'string') return fail(Problem.invalidMessage, '"type" must be a string', replyTo);
 
   switch (type) {
@@ -53,7 +70,6 @@ export function decodeCommand(text: string, maxDepth = DEFAULT_MAX_COMMAND_DEPTH
       return { ok: true, command: replyTo === undefined ? { type } : { type, id: replyTo } };
     case 'subscribe':
     case 'unsubscribe': {
-      const data = parsed.data;
       if (!isPlainObject(data)) return fail(Problem.invalidMessage, `"data" must be an object with a "channel"`, replyTo);
       const channel = data.channel;
       if (typeof channel !== 'string') return fail(Problem.invalidMessage, '"data.channel" must be a string', replyTo);

@@ -5,8 +5,13 @@
  */
 import type { ProblemDefinition } from './problems.js';
 
-/** The only subprotocol the server speaks. */
+/** The JSON subprotocol, the default when a client offers none. */
 export const SUBPROTOCOL = 'v1.json';
+/**
+ * The binary subprotocol (PROTOCOL.md section 9); its codec is the separate entry
+ * `@herald/protocol/protobuf`, so JSON-only users never load the protobuf runtime.
+ */
+export const PROTOBUF_SUBPROTOCOL = 'v1.protobuf';
 /** The WebSocket path; the version lives in the URL only. */
 export const WEBSOCKET_PATH = '/v1/ws';
 /** Longest accepted command `id`. */
@@ -26,7 +31,8 @@ export interface ConnectedFrame {
   type: 'connected';
   id: string;
   timestamp: string;
-  data: { connectionId: string; node: string; pingInterval: number; readTimeout: number };
+  /** `expiresAt` (ISO 8601): the token's `exp`, when it has one (PROTOCOL.md section 11). */
+  data: { connectionId: string; node: string; pingInterval: number; readTimeout: number; expiresAt?: string };
 }
 
 export interface SubscribedFrame {
@@ -40,7 +46,16 @@ export interface UnsubscribedFrame {
   type: 'unsubscribed';
   replyTo?: string;
   timestamp: string;
-  data: { channel: string };
+  /** `reason` is absent when the client asked; `forbidden` when a refresh took the grant away. */
+  data: { channel: string; reason?: string };
+}
+
+/** The reply to `refresh` (PROTOCOL.md section 11); no `expiresAt` when the new token has no `exp`. */
+export interface RefreshedFrame {
+  type: 'refreshed';
+  replyTo?: string;
+  timestamp: string;
+  data: { expiresAt?: string };
 }
 
 export interface PongFrame {
@@ -58,7 +73,7 @@ export interface ErrorFrame {
   timestamp: string;
 }
 
-export type ServerFrame = ConnectedFrame | SubscribedFrame | UnsubscribedFrame | PongFrame | ErrorFrame | Envelope;
+export type ServerFrame = ConnectedFrame | SubscribedFrame | UnsubscribedFrame | RefreshedFrame | PongFrame | ErrorFrame | Envelope;
 
 /** Commands a client sends. */
 export interface SubscribeCommand {
