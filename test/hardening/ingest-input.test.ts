@@ -167,11 +167,18 @@ describe('strings: bounded fields and real text', () => {
   it('valid UTF-8, escaped or not, arrives as sent', async () => {
     const keys = freshKeys();
     const client = await subscriber(herald.wsUrl, [`merchant:${keys.merchant}`]);
-    const event = updated(keys, {}, { note: 'caf\u00e9 \u{1f4b3} \u2028 "q" \\ \ud800' });
+    const event = updated(keys, {}, { note: 'caf\u00e9 \u{1f4b3} \u2028 "q" \\ \u0000 \ud83d\udcb3' });
     expectAccepted(await publish(herald.url, event));
     const delivered = await eventOn(client, `merchant:${keys.merchant}`, event.id as string);
     expect(delivered.data).toEqual(event.data);
     await client.close();
+  });
+
+  it('a lone surrogate escape (not Unicode text, RFC 8259 section 8.2): 422 naming the field', async () => {
+    const text = JSON.stringify(updated(freshKeys(), {}, { note: 'x' })).replace('"note":"x"', '"note":"a\\ud800b"');
+    const answer = await postText('/v1/events', text);
+    expectProblem(answer, 422, '/problems/validation-failed');
+    expect(errorFields(answer.body)).toEqual(['data.note']);
   });
 
   it('a charset other than UTF-8: 415', async () => {

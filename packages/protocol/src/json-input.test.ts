@@ -47,6 +47,14 @@ describe('parseJsonInput', () => {
     expect(check('[{"a":1},{"a":2}]')).toEqual([]);
   });
 
+  it('reports strings and keys that are not Unicode text (lone surrogate escapes), and accepts escaped pairs', () => {
+    expect(check('{"a":"\\ud800","\\udc00x":1,"b":["ok","\\ud83d\\udcb3","\\udfff"]}').map((v) => [v.path, v.reason])).toEqual([
+      ['a', 'text'],
+      ['\udc00x', 'text'],
+      ['b[2]', 'text'],
+    ]);
+  });
+
   it('throws on text that is not JSON, as JSON.parse does', () => {
     expect(() => parseJsonInput('{"a":', { maxDepth: 32 })).toThrow(SyntaxError);
   });

@@ -12,11 +12,13 @@
  *   `9007199254740993` (becomes ...992), `1e-400` (0), `0.10000000000000000555`
  *   (0.1), `-0` (written as 0), and integers beyond +-(2^53-1), which JavaScript
  *   clients cannot hold exactly;
- * - duplicate keys (JSON.parse keeps the last, silently).
+ * - duplicate keys (JSON.parse keeps the last, silently);
+ * - strings that are not Unicode text: a `\ud800` escape without its other half (RFC
+ *   8259 section 8.2) cannot be carried by UTF-8 or by protobuf, it would arrive as U+FFFD.
  * The pass only reads the text; it costs a few hundred nanoseconds per event.
  */
 
-export type JsonInputReason = 'depth' | 'number' | 'duplicate-key';
+export type JsonInputReason = 'depth' | 'number' | 'duplicate-key' | 'text';
 
 export interface JsonInputViolation {
   /** Where, as `events[3].data.amount` (`''` for the root value). */
@@ -97,12 +99,17 @@ export function inspectJson(text: string, options: JsonInputOptions): JsonInputV
         } else end += 1;
       }
       const top = frames[frames.length - 1];
+      // Only an escape can spell a lone surrogate: raw text was valid UTF-8.
+      const decoded = escaped && skipping === 0 ? (JSON.parse(text.slice(i, end + 1)) as string) : undefined;
       if (skipping === 0 && top !== undefined && top.awaitingKey) {
-        const key = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
+        const key = decoded ?? text.slice(i + 1, end);
+        if (decoded !== undefined && !isWellFormed(decoded)) report('text', 'is a key that is not Unicode text (a lone surrogate escape)', key);
         if (top.keys!.includes(key)) report('duplicate-key', 'is given more than once', key);
         else top.keys!.push(key);
         top.key = key;
         top.awaitingKey = false;
+      } else if (decoded !== undefined && !isWellFormed(decoded)) {
+        report('text', 'is not Unicode text (a lone surrogate escape)');
       }
       i = end + 1;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
@@ -143,6 +150,10 @@ export function inspectJson(text: string, options: JsonInputOptions): JsonInputV
     }
   }
   return violations;
+}
+
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 function isNumberChar(c: number): boolean {
