@@ -7,9 +7,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { FieldError } from './problems.js';
 import { BUILTIN_SCHEMAS } from './schemas/payment.js';
+import { toFieldErrors } from './schema-rules.js';
+
+export { MESSAGE_KEYWORD, errorSegments, fieldPath, rulesAjv, toFieldErrors, type ErrorObject, type ValidateFunction } from './schema-rules.js';
 
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 export const MAX_EVENT_TYPE_LENGTH = 100;
@@ -92,24 +95,6 @@ export class MessageTypeRegistry {
     const validate = this.validators.get(type);
     if (!validate) throw new RegistryError(`unknown event type "${type}"`);
     if (validate(data)) return [];
-    return (validate.errors ?? []).map((error) => toFieldError(error, fieldPrefix));
+    return toFieldErrors(validate.errors, fieldPrefix);
   }
-}
-
-function toFieldError(error: ErrorObject, prefix: string): FieldError {
-  let path = prefix + error.instancePath.split('/').slice(1).map(segment).join('');
-  let message = error.message ?? 'is invalid';
-  if (error.keyword === 'required') {
-    path += segment(String((error.params as { missingProperty: string }).missingProperty));
-    message = 'is required';
-  } else if (error.keyword === 'additionalProperties') {
-    path += segment(String((error.params as { additionalProperty: string }).additionalProperty));
-    message = 'is not allowed';
-  }
-  return { field: path, message };
-}
-
-function segment(part: string): string {
-  const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
-  return /^\d+$/.test(key) ? `[${key}]` : `.${key}`;
 }

@@ -4,4 +4,5 @@ export { IngestAuthenticator, PUBLISH_SCOPE, type IngestAuthOptions } from './in
 export { IngestMetrics, type IngestSource } from './ingest-metrics.js';
 export { Router, DEFAULT_ROUTES, RoutesError, type RouteDefinition } from './routes.js';
 export { validateEvent, type ValidEvent } from './event-validation.js';
+export { EVENT_ENVELOPE_SCHEMA, BATCH_BODY_SCHEMA, ROUTES_FILE_SCHEMA, EVENT_ID_PATTERN } from './schemas.js';
 export { StreamConsumer, CONSUMER_GROUP, type StreamConsumerOptions } from './stream-consumer.js';

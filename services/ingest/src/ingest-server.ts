@@ -8,14 +8,16 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeraldProblemError, Problem, parseJsonInput, type JsonInput, type JsonInputViolation, type ProblemDocument } from '@herald/protocol';
 import { bearerToken, mediaType, readBody, sendError, sendJson, sendProblem, type Logger } from '@herald/runtime';
+import { toFieldErrors, type ErrorObject } from '@herald/protocol/registry';
 import type { IngestAuthenticator } from './ingest-auth.js';
 import { rejectInput, type EventPublisher, type IncomingEvent, type Outcome } from './publisher.js';
-import { EVENT_ID_PATTERN } from './event-validation.js';
+import { EVENT_ID_PATTERN, MAX_BATCH_EVENTS, validateBatchBody } from './schemas.js';
+
+export { MAX_BATCH_EVENTS } from './schemas.js';
 
 export const EVENTS_PATH = '/v1/events';
 export const BATCH_PATH = '/v1/events:batch';
 export const MAX_BODY_BYTES = 256 * 1024;
-export const MAX_BATCH_EVENTS = 500;
 /** Levels above an event's `data` in a single body: the event object. */
 const SINGLE_DEPTH_BASE = 1;
 /** Levels above an event's `data` in a batch body: the body, `events`, the event. */
@@ -92,19 +94,8 @@ export class IngestServer {
       const refused = rejectInput(outside);
       throw new HeraldProblemError(refused.problem, refused.detail, { errors: refused.errors });
     }
-    const events = (body as { events?: unknown } | null)?.events;
-    if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(events)) {
-      throw new HeraldProblemError(Problem.validationFailed, 'The body must be {"events": [...]}', { errors: [{ field: 'events', message: 'must be an array of events' }] });
-    }
-    if (events.length === 0 || events.length > MAX_BATCH_EVENTS) {
-      throw new HeraldProblemError(Problem.validationFailed, `A batch holds 1 to ${MAX_BATCH_EVENTS} events (got ${events.length})`, {
-        errors: [{ field: 'events', message: `must hold 1 to ${MAX_BATCH_EVENTS} events` }],
-      });
-    }
-    const extra = Object.keys(body).filter((key) => key !== 'events');
-    if (extra.length > 0) {
-      throw new HeraldProblemError(Problem.validationFailed, `Unknown field(s): ${extra.join(', ')}`, { errors: extra.map((field) => ({ field, message: 'is not allowed' })) });
-    }
+    if (!validateBatchBody(body)) throw batchBodyProblem(validateBatchBody.errors ?? [], body);
+    const events = (body as { events: unknown[] }).events;
     const outcomes = await this.deps.publisher.accept(
       events.map((raw, index) => ({ raw, fieldPrefix: `events[${index}]`, inputViolations: perEvent.get(index) ?? [] })),
       'http',
@@ -137,6 +128,24 @@ export class IngestServer {
       throw new HeraldProblemError(Problem.invalidJson, `The body is not valid JSON: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * A batch body that breaks BATCH_BODY_SCHEMA, by the first rule it breaks in this order:
+ * its shape (an object with an `events` array), the number of events, unknown fields.
+ */
+function batchBodyProblem(errors: readonly ErrorObject[], body: unknown): HeraldProblemError {
+  if (errors.some((error) => error.keyword === 'type' || error.keyword === 'required')) {
+    return new HeraldProblemError(Problem.validationFailed, 'The body must be {"events": [...]}', { errors: [{ field: 'events', message: 'must be an array of events' }] });
+  }
+  if (errors.some((error) => error.keyword === 'minItems' || error.keyword === 'maxItems')) {
+    const count = (body as { events: unknown[] }).events.length;
+    return new HeraldProblemError(Problem.validationFailed, `A batch holds 1 to ${MAX_BATCH_EVENTS} events (got ${count})`, {
+      errors: [{ field: 'events', message: `must hold 1 to ${MAX_BATCH_EVENTS} events` }],
+    });
+  }
+  const unknown = toFieldErrors(errors);
+  return new HeraldProblemError(Problem.validationFailed, `Unknown field(s): ${unknown.map((error) => error.field).join(', ')}`, { errors: unknown });
 }
 
 /** The `charset` parameter of Content-Type, lower-cased, if any. */

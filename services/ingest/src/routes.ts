@@ -7,6 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { CHANNEL_SEGMENT_PATTERN, isValidChannel, type FieldError } from '@herald/protocol';
+import { toFieldErrors } from '@herald/protocol/registry';
+import { validateRoutesFile } from './schemas.js';
 
 export interface RouteDefinition {
   /** Event type, or a pattern ending in `*`. */
@@ -50,9 +52,15 @@ export class Router {
     } catch (error) {
       throw new RoutesError(`cannot read routes file ${path}: ${(error as Error).message}`);
     }
-    const routes = (parsed as { routes?: unknown }).routes;
-    if (!Array.isArray(routes)) throw new RoutesError(`routes file ${path} must hold {"routes": [...]}`);
-    return new Router(routes.map((route, index) => checkDefinition(route, `routes[${index}]`)));
+    if (!validateRoutesFile(parsed)) {
+      const errors = validateRoutesFile.errors ?? [];
+      // The file itself, or its `routes`, is not what a routes file holds.
+      if (errors.some((error) => error.instancePath === '' || (error.instancePath === '/routes' && error.keyword === 'type'))) {
+        throw new RoutesError(`routes file ${path} must hold {"routes": [...]}`);
+      }
+      throw new RoutesError(toFieldErrors(errors).map((error) => `${error.field} ${error.message}`).join('; '));
+    }
+    return new Router((parsed as { routes: RouteDefinition[] }).routes.map(({ match, channels }) => ({ match, channels })));
   }
 
   /** The channels of an event, in route order, without repeats. */
@@ -72,15 +80,6 @@ export class Router {
     }
     return { ok: true, channels };
   }
-}
-
-function checkDefinition(value: unknown, where: string): RouteDefinition {
-  const route = value as Partial<RouteDefinition> | null;
-  if (!route || typeof route.match !== 'string' || route.match.length === 0) throw new RoutesError(`${where}.match must be a non-empty string`);
-  if (!Array.isArray(route.channels) || route.channels.length === 0 || route.channels.some((c) => typeof c !== 'string')) {
-    throw new RoutesError(`${where}.channels must be a non-empty array of strings`);
-  }
-  return { match: route.match, channels: route.channels as string[] };
 }
 
 function compileRoute(definition: RouteDefinition): CompiledRoute {
