@@ -4,8 +4,12 @@
  * validated (kubernetes-models for built-in kinds, a structural check for the Istio and
  * Prometheus CRDs), then what each object must say for Herald to run safely.
  */
-import { basename } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { MESSAGE_TYPE_DOCUMENT_SCHEMA, MessageTypeRegistry } from '@herald/protocol/registry';
 import {
   chartDir,
   ciValuesFiles,
@@ -492,4 +496,104 @@ describe('values the chart refuses, with a message naming the value', () => {
 
   it('inline secrets next to an existing Secret', () =>
     refuses({ ingest: { apiKeys: ['k1'] } }, /ingest\.apiKeys is set while secrets\.existingSecret is used/, [scenario('existing-secret')]));
+});
+
+describe('message types (MESSAGE_TYPES_FILE, PROTOCOL.md section 10)', () => {
+  const documents = [
+    {
+      apiVersion: 'api.example.com/v1',
+      kind: 'WebSocketMessageType',
+      metadata: { name: 'refund-types', labels: { team: 'payments' } },
+      spec: {
+        types: [
+          {
+            name: 'refund.created',
+            description: 'Refund created event',
+            schema: { type: 'object', required: ['refund_id', 'merchant_id'], properties: { refund_id: { type: 'string' }, amount: { type: 'integer', maximum: 1000000 } } },
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'api.example.com/v1',
+      kind: 'WebSocketMessageType',
+      metadata: { name: 'payment-overrides' },
+      spec: { types: [{ name: 'payment.updated', description: 'A payment changed: why', schema: { type: 'object', required: ['reason'] } }] },
+    },
+  ];
+  const withTypes = (ingest: Record<string, unknown>): string => valuesFile({ ingest });
+  let manifests: Manifest[];
+  beforeAll(async () => {
+    manifests = await render({ valuesFiles: [DEFAULT, withTypes({ messageTypes: documents })] });
+  });
+
+  it('renders messageTypes into a ConfigMap mounted on ingest and points MESSAGE_TYPES_FILE at it', async () => {
+    const configMap = only(manifests, 'ConfigMap', '-message-types') as any;
+    await validateManifest(configMap);
+    const ingest = only(manifests, 'Deployment', '-ingest');
+    const volume = (podSpec(ingest).volumes as any[]).find((v) => v.configMap?.name === configMap.metadata.name);
+    const mount = (container(ingest).volumeMounts as any[]).find((m) => m.name === volume.name);
+    expect(mount.readOnly).toBe(true);
+    const env = Object.fromEntries(envOf(ingest).map((e) => [e.name, e.value]));
+    expect(env.MESSAGE_TYPES_FILE).toBe(`${mount.mountPath}/message-types.yaml`);
+    // A new ConfigMap rolls the ingest pods.
+    expect((ingest as any).spec.template.metadata.annotations['checksum/config']).not.toBe(
+      (only(await render({ valuesFiles: [DEFAULT] }), 'Deployment', '-ingest') as any).spec.template.metadata.annotations['checksum/config'],
+    );
+    // The edge reads no message types.
+    const edge = only(manifests, 'Deployment', '-edge');
+    expect(envOf(edge).map((e) => e.name)).not.toContain('MESSAGE_TYPES_FILE');
+    expect((podSpec(edge).volumes as any[]).map((v) => v.name)).not.toContain(volume.name);
+  });
+
+  it('mounts one YAML file of the documents, which the service loads', () => {
+    const text = (only(manifests, 'ConfigMap', '-message-types') as any).data['message-types.yaml'] as string;
+    expect(parseAllDocuments(text).map((document) => document.toJS())).toEqual(documents);
+    const file = join(mkdtempSync(join(tmpdir(), 'herald-chart-types-')), 'message-types.yaml');
+    writeFileSync(file, text);
+    const registry = MessageTypeRegistry.withBuiltins();
+    expect(registry.loadFile(file)).toEqual({ types: ['refund.created', 'payment.updated'], replacedBuiltins: ['payment.updated'] });
+    expect(registry.validate('refund.created', { refund_id: 'r_1', amount: 2000000 })).toEqual([
+      { field: 'data.merchant_id', message: 'is required' },
+      { field: 'data.amount', message: 'must be <= 1000000' },
+    ]);
+  });
+
+  it('renders neither ConfigMap nor variable by default, and a path of the container when given one', async () => {
+    const defaults = await render({ valuesFiles: [DEFAULT] });
+    expect(find(defaults, 'ConfigMap', '-message-types')).toEqual([]);
+    expect(envOf(only(defaults, 'Deployment', '-ingest')).map((e) => e.name)).not.toContain('MESSAGE_TYPES_FILE');
+    const own = await render({ valuesFiles: [DEFAULT, withTypes({ messageTypesFile: '/etc/custom/types.yaml' })] });
+    expect(find(own, 'ConfigMap', '-message-types')).toEqual([]);
+    expect(Object.fromEntries(envOf(only(own, 'Deployment', '-ingest')).map((e) => [e.name, e.value])).MESSAGE_TYPES_FILE).toBe('/etc/custom/types.yaml');
+  });
+
+  it('refuses a path and documents together, and documents that are not WebSocketMessageType documents', async () => {
+    const refused = async (ingest: Record<string, unknown>, message: RegExp): Promise<void> => {
+      const result = await helm(['template', 'herald', chartDir, '--values', DEFAULT, '--values', withTypes(ingest)]);
+      expect(result.code, `helm template should fail with ${message}`).not.toBe(0);
+      expect(result.stderr).toMatch(message);
+    };
+    await refused({ messageTypesFile: '/etc/custom/types.yaml', messageTypes: documents }, /ingest\.messageTypesFile and ingest\.messageTypes are exclusive/);
+    await refused({ messageTypes: [{ ...documents[0], kind: 'ConfigMap' }] }, /(ingest\.messageTypes\.0\.kind|\/ingest\/messageTypes\/0\/kind)/);
+    const { description: _dropped, ...undescribed } = documents[1]!.spec.types[0]!;
+    await refused({ messageTypes: [{ ...documents[1], spec: { types: [undescribed] } }] }, /(ingest\.messageTypes\.0\.spec\.types\.0|\/ingest\/messageTypes\/0\/spec\/types\/0).*description/);
+  });
+
+  it('describes a document in values.schema.json as the registry does', () => {
+    const chartSchema = JSON.parse(readFileSync(`${chartDir}/values.schema.json`, 'utf8'));
+    expect(chartSchema.properties.ingest.properties.messageTypes.items).toEqual({ $ref: '#/definitions/messageTypeDocument' });
+    // Annotations apart (the registry's own messages, ids and titles), the same rules.
+    const rules = (node: unknown): unknown =>
+      Array.isArray(node)
+        ? node.map(rules)
+        : node !== null && typeof node === 'object'
+          ? Object.fromEntries(
+              Object.entries(node)
+                .filter(([key]) => !['$schema', '$id', 'title', 'description', 'message'].includes(key))
+                .map(([key, value]) => [key, key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([name, child]) => [name, rules(child)])) : rules(value)]),
+            )
+          : node;
+    expect(rules(chartSchema.definitions.messageTypeDocument)).toEqual(rules(MESSAGE_TYPE_DOCUMENT_SCHEMA));
+  });
 });

@@ -101,6 +101,7 @@ const VALUES: Record<string, Entry> = {
   INGEST_MAX_DEPTH: { path: 'input.maxDepth', a: 64, b: 16, probes: [32, 999, 1000, 1001] },
   ROUTES_FILE: { path: 'ingest.routesFile', a: '/etc/custom/routes.json', b: '/etc/custom/routes.json', probes: ['/etc/herald/routes.json'] },
   EVENT_SCHEMAS_DIR: { path: 'ingest.eventSchemasDir', a: '/etc/custom/schemas', b: '/etc/custom/schemas', probes: ['/etc/herald/schemas'] },
+  MESSAGE_TYPES_FILE: { path: 'ingest.messageTypesFile', a: '/etc/custom/message-types.yaml', b: '/etc/custom/message-types.yaml', probes: ['/etc/herald/message-types.yaml'] },
   INGEST_STREAM_ENABLED: { path: 'ingest.stream.enabled', a: false, b: false },
   INGEST_STREAM_CLAIM_IDLE: { path: 'ingest.stream.claimIdle', a: '45s', b: '45s' },
   INGEST_STREAM_BATCH: { path: 'ingest.stream.batch', a: 250, b: 250 },

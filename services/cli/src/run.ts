@@ -25,7 +25,7 @@ import { memoryComponents, redisComponents, type Components } from './components
 import { StartupError } from './errors.js';
 import { EdgeWorkerLink } from './edge-worker-link.js';
 import { closeServer, createServiceServer, listen, type RouteHandler } from './http-server.js';
-import { buildEdge, buildIngest, type IngestParts, type ProcessContext } from './services.js';
+import { buildEdge, buildIngest, loadIngestDefinitions, type IngestParts, type ProcessContext } from './services.js';
 import { generateSecret } from './tokens.js';
 
 export type Mode = 'start' | 'edge' | 'ingest';
@@ -43,6 +43,8 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   }
   const nodeId = config.NODE_ID ?? defaultNodeId();
   const logger = createLogger({ level: config.LOG_LEVEL, node: nodeId });
+  // Ingest's files (message types, routes) are read first: a bad one stops the start before anything connects.
+  const ingestDefinitions = mode === 'edge' ? undefined : loadIngestDefinitions(config, logger);
   const registry = createMetricsRegistry(nodeId);
   const health = new Health();
   const workerLink = mode === 'edge' ? EdgeWorkerLink.ifWorker(env, registry, health) : undefined;
@@ -51,7 +53,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   registerProcessMetrics(registry, components);
 
   const edge: EdgeServer | undefined = mode === 'ingest' ? undefined : buildEdge(context);
-  const ingest: IngestParts | undefined = mode === 'edge' ? undefined : buildIngest(context);
+  const ingest: IngestParts | undefined = ingestDefinitions === undefined ? undefined : buildIngest(context, ingestDefinitions);
   try {
     if (edge) await edge.start();
     else {

@@ -50,12 +50,17 @@ export interface IngestParts {
   registry: MessageTypeRegistry;
 }
 
-export function buildIngest(context: ProcessContext): IngestParts {
-  const { config, logger } = context;
-  const hasJwt = config.JWT_SECRET !== undefined || config.JWT_PUBLIC_KEY !== undefined;
-  if (!hasJwt && config.INGEST_API_KEYS.length === 0) {
-    throw new ConfigError('INGEST_API_KEYS', 'INGEST_API_KEYS or JWT_SECRET/JWT_PUBLIC_KEY is required to authenticate producers');
-  }
+/** What ingest reads from files: the message-type registry and the routes. */
+export interface IngestDefinitions {
+  registry: MessageTypeRegistry;
+  router: Router;
+}
+
+/**
+ * The registry (built-in types, then EVENT_SCHEMAS_DIR, then MESSAGE_TYPES_FILE) and the
+ * routes. A bad file is a ConfigError naming its variable, before anything connects.
+ */
+export function loadIngestDefinitions(config: HeraldConfig, logger: Logger): IngestDefinitions {
   const registry = MessageTypeRegistry.withBuiltins();
   if (config.EVENT_SCHEMAS_DIR !== undefined) {
     try {
@@ -66,6 +71,15 @@ export function buildIngest(context: ProcessContext): IngestParts {
       throw error;
     }
   }
+  if (config.MESSAGE_TYPES_FILE !== undefined) {
+    try {
+      const loaded = registry.loadFile(config.MESSAGE_TYPES_FILE);
+      logger.info({ file: config.MESSAGE_TYPES_FILE, types: loaded.types, replaced: loaded.replacedBuiltins }, 'message types loaded');
+    } catch (error) {
+      if (error instanceof RegistryError) throw new ConfigError('MESSAGE_TYPES_FILE', `MESSAGE_TYPES_FILE: ${error.message}`);
+      throw error;
+    }
+  }
   let router: Router;
   try {
     router = config.ROUTES_FILE !== undefined ? Router.fromFile(config.ROUTES_FILE) : new Router(DEFAULT_ROUTES);
@@ -73,6 +87,16 @@ export function buildIngest(context: ProcessContext): IngestParts {
     if (error instanceof RoutesError) throw new ConfigError('ROUTES_FILE', `ROUTES_FILE: ${error.message}`);
     throw error;
   }
+  return { registry, router };
+}
+
+export function buildIngest(context: ProcessContext, definitions: IngestDefinitions = loadIngestDefinitions(context.config, context.logger)): IngestParts {
+  const { config, logger } = context;
+  const hasJwt = config.JWT_SECRET !== undefined || config.JWT_PUBLIC_KEY !== undefined;
+  if (!hasJwt && config.INGEST_API_KEYS.length === 0) {
+    throw new ConfigError('INGEST_API_KEYS', 'INGEST_API_KEYS or JWT_SECRET/JWT_PUBLIC_KEY is required to authenticate producers');
+  }
+  const { registry, router } = definitions;
   const auth = new IngestAuthenticator({
     apiKeys: config.INGEST_API_KEYS,
     ...(hasJwt ? { jwt: jwtVerification(config) } : {}),

@@ -181,6 +181,12 @@ shutdown timeout, plus a margin (values.yaml explains the arithmetic). Args: roo
 {{- end -}}
 {{- end -}}
 
+{{- define "herald.messageTypesFile" -}}
+{{- if .Values.ingest.messageTypesFile -}}{{ .Values.ingest.messageTypesFile }}
+{{- else if .Values.ingest.messageTypes -}}/etc/herald/message-types/message-types.yaml
+{{- end -}}
+{{- end -}}
+
 {{/*
 The environment of a component, from the values. The variable of each value is
 CONFIG_SCHEMA's (packages/runtime/src/config-schema.ts); test/helm/config-coverage.test.ts
@@ -238,6 +244,7 @@ checks that each one reaches exactly the services that read it. Args: root, comp
   "IDEMPOTENCY_TTL" $i.idempotencyTtl
   "ROUTES_FILE" (include "herald.routesFile" $root)
   "EVENT_SCHEMAS_DIR" (include "herald.eventSchemasDir" $root)
+  "MESSAGE_TYPES_FILE" (include "herald.messageTypesFile" $root)
   "INGEST_STREAM_ENABLED" $i.stream.enabled
   "INGEST_STREAM_CLAIM_IDLE" $i.stream.claimIdle
   "INGEST_STREAM_BATCH" $i.stream.batch
@@ -352,6 +359,9 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- end -}}
 {{- if and $v.ingest.eventSchemasDir $v.ingest.eventSchemas -}}
 {{- fail "ingest.eventSchemasDir and ingest.eventSchemas are exclusive: a directory in the container, or the schemas themselves" -}}
+{{- end -}}
+{{- if and $v.ingest.messageTypesFile $v.ingest.messageTypes -}}
+{{- fail "ingest.messageTypesFile and ingest.messageTypes are exclusive: a file in the container, or the documents themselves" -}}
 {{- end -}}
 {{- if and $v.istio.enabled (not $v.istio.hosts) -}}
 {{- fail "istio.enabled needs istio.hosts (the hosts clients connect to)" -}}
@@ -506,6 +516,11 @@ spec:
               mountPath: /etc/herald/event-schemas
               readOnly: true
             {{- end }}
+            {{- if and (eq $component "ingest") $c.messageTypes (not $c.messageTypesFile) }}
+            - name: message-types
+              mountPath: /etc/herald/message-types
+              readOnly: true
+            {{- end }}
             {{- with $c.extraVolumeMounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -522,6 +537,11 @@ spec:
         - name: event-schemas
           configMap:
             name: {{ include "herald.componentName" (list $root "event-schemas") }}
+        {{- end }}
+        {{- if and (eq $component "ingest") $c.messageTypes (not $c.messageTypesFile) }}
+        - name: message-types
+          configMap:
+            name: {{ include "herald.componentName" (list $root "message-types") }}
         {{- end }}
         {{- with $c.extraVolumes }}
         {{- toYaml . | nindent 8 }}
