@@ -9,7 +9,7 @@ export const CloseCode = {
   GoingAway: 1001,
   /** Protocol error, from the WebSocket layer. */
   ProtocolError: 1002,
-  /** Unsupported data: a binary frame on the `v1.json` protocol. */
+  /** Unsupported data: a binary frame on `v1.json`, a text frame on `v1.protobuf`. */
   UnsupportedData: 1003,
   /** Abnormal closure: never sent, only observed when the TCP connection dies. */
   Abnormal: 1006,
@@ -44,6 +44,7 @@ export const CloseReason = {
   writeTimeout: 'write timeout: send buffer did not drain',
   invalidStreak: 'too many invalid messages in a row',
   binaryFrame: 'binary frames are not supported on v1.json',
+  textFrame: 'text frames are not supported on v1.protobuf',
   maxConnections: 'maximum number of connections reached',
   normal: 'session ended',
   internal: 'internal error',

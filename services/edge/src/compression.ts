@@ -9,6 +9,7 @@ import { Sender } from './ws-internals.js';
 
 const SYNC_FLUSH = { finishFlush: constants.Z_SYNC_FLUSH };
 const COMPRESSED_TEXT = { fin: true, opcode: 0x1, mask: false, readOnly: false, rsv1: true };
+const COMPRESSED_BINARY = { fin: true, opcode: 0x2, mask: false, readOnly: false, rsv1: true };
 const TAIL_LENGTH = 4; // 0x00 0x00 0xff 0xff, removed per RFC 7692 section 7.2.1
 
 /** The payload deflated as one message, without the sync-flush tail. */
@@ -20,5 +21,11 @@ export function deflateMessage(payload: Buffer): Buffer {
 /** A complete compressed text frame (RSV1 set) of the payload. */
 export function frameCompressedText(payload: Buffer): Buffer {
   const parts = Sender.frame(deflateMessage(payload), COMPRESSED_TEXT);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** A complete compressed binary frame (RSV1 set) of the payload (`v1.protobuf`). */
+export function frameCompressedBinary(payload: Buffer): Buffer {
+  const parts = Sender.frame(deflateMessage(payload), COMPRESSED_BINARY);
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

@@ -3,6 +3,7 @@
  * scrape time: the fan-out loop never calls into prom-client.
  */
 import { Counter, Gauge, Histogram, type Registry } from '@herald/runtime';
+import type { FramesMade } from './event-frames.js';
 
 export type DisconnectReason =
   | 'client'
@@ -13,6 +14,7 @@ export type DisconnectReason =
   | 'rate-abuse'
   | 'invalid-streak'
   | 'binary-frame'
+  | 'text-frame'
   | 'drain'
   | 'admission-refused'
   | 'internal';
@@ -22,6 +24,10 @@ export interface EdgeGaugeSources {
   subscriptions(): number;
   channels(): number;
   brokerUp(): boolean;
+  /** Open connections by negotiated subprotocol. */
+  connectionsByFormat(): Record<string, number>;
+  /** Event frames made for live fan-out and for recovery, by kind. */
+  framesMade(): { readonly live: FramesMade; readonly recovery: FramesMade };
 }
 
 export class EdgeMetrics {
@@ -68,6 +74,31 @@ export class EdgeMetrics {
       registers: [registry],
       collect() {
         this.set(sources.brokerUp() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'herald_edge_subprotocol_connections',
+      help: 'Open WebSocket connections on this node, by negotiated subprotocol',
+      labelNames: ['subprotocol'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [subprotocol, count] of Object.entries(sources.connectionsByFormat())) this.set({ subprotocol }, count);
+      },
+    });
+    new Counter({
+      name: 'herald_edge_event_frames_total',
+      help: 'Event frames made, by format, compression and path: a live frame is made once per event and shared by every connection it fits; a recovery frame serves one connection',
+      labelNames: ['format', 'compression', 'path'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [path, made] of Object.entries(sources.framesMade())) {
+          this.inc({ format: 'json', compression: 'none', path }, made.json);
+          this.inc({ format: 'json', compression: 'deflate', path }, made.jsonDeflate);
+          this.inc({ format: 'protobuf', compression: 'none', path }, made.protobuf);
+          this.inc({ format: 'protobuf', compression: 'deflate', path }, made.protobufDeflate);
+        }
       },
     });
     new Counter({

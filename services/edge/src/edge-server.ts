@@ -9,27 +9,21 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Admission, AdmissionResult } from '@herald/admission';
 import type { Broker } from '@herald/broker';
-import {
-  CloseCode,
-  CloseReason,
-  Problem,
-  SUBPROTOCOL,
-  WEBSOCKET_PATH,
-  encodeConnected,
-  encodeError,
-} from '@herald/protocol';
+import { CloseCode, CloseReason, Problem, WEBSOCKET_PATH } from '@herald/protocol';
 import { refuseRaw, sendProblem, type Health, type Logger, type Registry } from '@herald/runtime';
 import { TokenVerifier, type Identity } from './auth.js';
-import type { EdgeContext } from './context.js';
+import { CommandRouter } from './commands.js';
 import { spreadOver } from './drain.js';
 import { EdgeMetrics } from './edge-metrics.js';
-import { frameText } from './frame.js';
 import { checkHandshake } from './handshake.js';
 import { Hub } from './hub.js';
 import type { EdgeOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import { Session } from './session.js';
+import { Session, type SessionHost } from './session.js';
+import { negotiateFormat } from './subprotocols.js';
 import { Sweeper } from './sweeper.js';
+import type { WireFormat } from './wire-format.js';
+import { rawSocket } from './ws-internals.js';
 
 export interface EdgeDependencies {
   options: EdgeOptions;
@@ -43,14 +37,17 @@ export interface EdgeDependencies {
 /** How long closing clients get to answer the close handshake before being cut. */
 const CLOSE_GRACE_MS = 2_000;
 
-export class EdgeServer implements EdgeContext {
+export class EdgeServer {
   readonly options: EdgeOptions;
   readonly broker: Broker;
   readonly logger: Logger;
   readonly metrics: EdgeMetrics;
-  readonly outbox: Outbox;
+  readonly outbox: Outbox<Session>;
   readonly hub: Hub;
   readonly sessions = new Set<Session>();
+  /** What every session may reach: the outbox, its limits, and where it reports. */
+  private readonly sessionHost: SessionHost;
+  private readonly commands: CommandRouter;
   private readonly admission: Admission;
   private readonly verifier: TokenVerifier;
   private readonly wss: WebSocketServer;
@@ -69,8 +66,10 @@ export class EdgeServer implements EdgeContext {
       subscriptions: () => this.hub.subscriptionCount,
       channels: () => this.hub.channelCount,
       brokerUp: () => this.broker.state === 'ready' && this.hub.notReadyReason() === undefined,
+      connectionsByFormat: () => this.connectionsByFormat(),
+      framesMade: () => this.hub.framesMade,
     });
-    this.outbox = new Outbox(deps.options.maxBufferedBytes, (session) => this.onSlowConsumer(session));
+    this.outbox = new Outbox<Session>(deps.options.maxBufferedBytes, (session) => this.onSlowConsumer(session));
     this.hub = new Hub(
       deps.broker,
       this.outbox,
@@ -78,6 +77,14 @@ export class EdgeServer implements EdgeContext {
       this.logger,
       deps.options.compression ? deps.options.compressionThreshold : Number.POSITIVE_INFINITY,
     );
+    this.commands = new CommandRouter(this.hub, deps.options, this.metrics, this.logger);
+    this.sessionHost = {
+      outbox: this.outbox,
+      limits: { maxCommandsPerSecond: deps.options.maxCommandsPerSecond, maxJsonDepth: deps.options.maxJsonDepth },
+      logger: this.logger,
+      command: (session, command) => this.commands.dispatch(session, command),
+      closed: (session) => this.onSessionClosed(session),
+    };
     this.sweeper = new Sweeper(this.sessions, this.outbox, deps.options);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -89,7 +96,9 @@ export class EdgeServer implements EdgeContext {
       perMessageDeflate: deps.options.compression
         ? { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: Number.POSITIVE_INFINITY }
         : false,
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      // The same choice checkHandshake made (it refused the rest): the first offered
+      // protocol this server speaks. ws passes them in the client's order.
+      handleProtocols: (protocols) => negotiateFormat(protocols)?.subprotocol ?? false,
     });
     // checkHandshake refuses what ws would; should ws still find fault (an extensions
     // header it cannot parse), it reports here instead of answering on its own.
@@ -128,16 +137,16 @@ export class EdgeServer implements EdgeContext {
       refuseRaw(socket, result.problem, result.detail, result.headers);
       return;
     }
-    const identity = result.identity;
+    const { identity, format } = result;
     // Admission is asked before the upgrade completes (the 101 waits for it), so that the
     // 101 and the first frame (`connected`, or the refusal) leave in one write: one
     // syscall and one wake-up of the client per connection instead of two.
     // bench: connect. Frames the client sends early wait in the socket meanwhile.
     this.admission.acquire(identity.user).then(
-      (decision) => this.completeUpgrade(req, socket, head, identity, decision),
+      (decision) => this.completeUpgrade(req, socket, head, identity, format, decision),
       (error: unknown) => {
         this.logger.error({ err: error }, 'admission failed');
-        this.completeUpgrade(req, socket, head, identity, undefined);
+        this.completeUpgrade(req, socket, head, identity, format, undefined);
       },
     );
   }
@@ -146,7 +155,7 @@ export class EdgeServer implements EdgeContext {
    * Completes the upgrade once admission answered (`undefined`: it failed): the 101 and
    * the first frames are written with the socket corked, so they go out together.
    */
-  private completeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, identity: Identity, decision: AdmissionResult | undefined): void {
+  private completeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, identity: Identity, format: WireFormat, decision: AdmissionResult | undefined): void {
     const admitted = decision?.admitted === true;
     if (this.draining) {
       if (admitted) this.admission.release(identity.user);
@@ -161,7 +170,7 @@ export class EdgeServer implements EdgeContext {
       // (a bad WebSocket header) or the client has gone meanwhile.
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         opened = true;
-        this.open(ws, identity, decision);
+        this.open(ws, identity, format, decision);
       });
     } finally {
       socket.uncork();
@@ -169,35 +178,43 @@ export class EdgeServer implements EdgeContext {
     if (!opened && admitted) this.admission.release(identity.user);
   }
 
-  /** The WebSocket is open: start the session, or refuse it with 1013 (1011 when admission failed). */
-  private open(ws: WebSocket, identity: Identity, decision: AdmissionResult | undefined): void {
+  /**
+   * The WebSocket is open: start the session in its negotiated format, or refuse it
+   * with 1013 (1011 when admission failed).
+   */
+  private open(ws: WebSocket, identity: Identity, format: WireFormat, decision: AdmissionResult | undefined): void {
     if (decision === undefined) {
       ws.close(CloseCode.InternalError, CloseReason.internal);
       return;
     }
     if (!decision.admitted) {
       this.metrics.admissionRefusedInc(decision.reason);
-      ws.send(encodeError(Problem.reachMaximumConnections, 'Maximum number of connections reached'));
+      // A complete frame in the session's format, ahead of ws's close frame on the same socket.
+      rawSocket(ws).write(format.error(Problem.reachMaximumConnections, 'Maximum number of connections reached'));
       ws.close(CloseCode.TryAgainLater, CloseReason.maxConnections);
       return;
     }
-    const session = new Session(randomUUID(), ws, identity, this);
+    const session = new Session(randomUUID(), ws, identity, format, this.sessionHost);
     this.sessions.add(session);
     // Written at once rather than queued in the outbox: nothing is queued before it, and
     // the socket is corked, so it joins the 101 in the same write.
     session.socket.write(
-      frameText(
-        encodeConnected(randomUUID(), {
-          connectionId: session.id,
-          node: this.options.nodeId,
-          pingInterval: this.options.pingIntervalMs,
-          readTimeout: this.options.readTimeoutMs,
-        }),
-      ),
+      format.connected(randomUUID(), {
+        connectionId: session.id,
+        node: this.options.nodeId,
+        pingInterval: this.options.pingIntervalMs,
+        readTimeout: this.options.readTimeoutMs,
+      }),
     );
   }
 
-  onSessionClosed(session: Session): void {
+  private connectionsByFormat(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const session of this.sessions) counts[session.format.subprotocol] = (counts[session.format.subprotocol] ?? 0) + 1;
+    return counts;
+  }
+
+  private onSessionClosed(session: Session): void {
     this.sessions.delete(session);
     for (const subscription of session.subscriptions.values()) this.hub.leave(session, subscription);
     session.subscriptions.clear();

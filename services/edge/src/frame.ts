@@ -5,6 +5,7 @@
 import { Sender } from './ws-internals.js';
 
 const TEXT = { fin: true, opcode: 0x1, mask: false, readOnly: false, rsv1: false };
+const BINARY = { fin: true, opcode: 0x2, mask: false, readOnly: false, rsv1: false };
 const PING = { fin: true, opcode: 0x9, mask: false, readOnly: false, rsv1: false };
 
 function merge(parts: Buffer[]): Buffer {
@@ -15,6 +16,12 @@ function merge(parts: Buffer[]): Buffer {
 /** A complete unmasked text frame. */
 export function frameText(payload: Buffer | string): Buffer {
   return merge(Sender.frame(typeof payload === 'string' ? Buffer.from(payload) : payload, TEXT));
+}
+
+/** A complete unmasked binary frame (the `v1.protobuf` subprotocol). */
+export function frameBinary(payload: Uint8Array): Buffer {
+  // A view on the same memory, not a copy: Sender.frame reads it once, into the frame.
+  return merge(Sender.frame(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), BINARY));
 }
 
 /** A protocol ping, the same bytes for every connection. */

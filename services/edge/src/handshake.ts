@@ -7,9 +7,11 @@
  * so that `ws` never answers on Herald's behalf.
  */
 import type { IncomingMessage } from 'node:http';
-import { Problem, SUBPROTOCOL, WEBSOCKET_PATH, type ProblemDefinition } from '@herald/protocol';
+import { Problem, WEBSOCKET_PATH, type ProblemDefinition } from '@herald/protocol';
 import { bearerToken } from '@herald/runtime';
 import type { Identity, TokenVerifier } from './auth.js';
+import { DEFAULT_FORMAT, SPOKEN_SUBPROTOCOLS, negotiateFormat } from './subprotocols.js';
+import type { WireFormat } from './wire-format.js';
 
 export interface HandshakeOptions {
   /** Empty: any origin. `['*']`: any origin. Otherwise exact origins. */
@@ -18,7 +20,8 @@ export interface HandshakeOptions {
 
 export type HandshakeRefusal = { ok: false; problem: ProblemDefinition; detail: string; headers?: Record<string, string> };
 
-export type HandshakeResult = { ok: true; identity: Identity; protocol: string | undefined } | HandshakeRefusal;
+/** `protocol`: the subprotocol to answer with (none when none was offered); `format`: the session's. */
+export type HandshakeResult = { ok: true; identity: Identity; protocol: string | undefined; format: WireFormat } | HandshakeRefusal;
 
 /** RFC 6455 section 4.1: the key is 16 random bytes, base64-encoded. */
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
@@ -48,16 +51,15 @@ export function checkHandshake(req: IncomingMessage, options: HandshakeOptions, 
   if (!verified.ok) return refuse(Problem.unauthorized, `Invalid token: ${verified.reason}`);
 
   const offered = req.headers['sec-websocket-protocol'];
-  let protocol: string | undefined;
-  if (offered !== undefined) {
-    const protocols = parseProtocols(offered);
-    if (protocols === undefined) return refuse(Problem.invalidRequest, 'Sec-WebSocket-Protocol must be a comma-separated list of distinct tokens');
-    if (!protocols.includes(SUBPROTOCOL)) {
-      return refuse(Problem.unsupportedProtocol, `Offered subprotocols are not supported; this server speaks ${SUBPROTOCOL}`);
-    }
-    protocol = SUBPROTOCOL;
+  if (offered === undefined) return { ok: true, identity: verified.identity, protocol: undefined, format: DEFAULT_FORMAT };
+  const protocols = parseProtocols(offered);
+  if (protocols === undefined) return refuse(Problem.invalidRequest, 'Sec-WebSocket-Protocol must be a comma-separated list of distinct tokens');
+  // The first one in the client's order that this server speaks (PROTOCOL.md section 2.4).
+  const format = negotiateFormat(protocols);
+  if (format === undefined) {
+    return refuse(Problem.unsupportedProtocol, `Offered subprotocols are not supported; this server speaks ${SPOKEN_SUBPROTOCOLS.join(' and ')}`);
   }
-  return { ok: true, identity: verified.identity, protocol };
+  return { ok: true, identity: verified.identity, protocol: format.subprotocol, format };
 }
 
 /** The request is a WebSocket opening handshake `ws` will accept, or the refusal. */

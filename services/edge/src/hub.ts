@@ -1,7 +1,12 @@
 /**
  * The hub: channel -> local sessions, and the node's broker subscriptions, one per
  * channel with local subscribers (ref-counted by sessions). A publication is framed
- * once and the same bytes are queued for every live session of the channel.
+ * at most once per format (JSON text, protobuf binary; see event-frames.ts) and the
+ * same bytes are queued for every live session of that format.
+ *
+ * Recovery is here too: a subscribe with `since` joins the live feed first (buffered
+ * in the subscription), reads history, and replays it in the session's format before
+ * the buffered frames, with no gap and no duplicate between them.
  *
  * After a broker disconnection the hub fills each channel's gap from history, from
  * the last seq it delivered, before live delivery resumes; where history cannot
@@ -10,22 +15,28 @@
  * failed, a slot moved): those channels stall and are filled, the others carry on.
  */
 import type { Broker, BrokerListener, Publication } from '@herald/broker';
-import { Problem, compareSeq, encodeError } from '@herald/protocol';
+import { Problem, compareSeq } from '@herald/protocol';
 import type { Logger } from '@herald/runtime';
 import type { EdgeMetrics } from './edge-metrics.js';
-import { frameCompressedText } from './compression.js';
-import { frameText } from './frame.js';
-import type { Outbox } from './outbox.js';
-import type { Session } from './session.js';
+import { EventFrames, type EventFramesContext, type FramesMade } from './event-frames.js';
+import type { FrameSink, Recipient } from './recipient.js';
+import { SharedFrame } from './shared-frame.js';
 import type { Subscription } from './subscription.js';
+import type { WireFormat } from './wire-format.js';
+
+/**
+ * What history says about a subscribe with `since`: the events after it (all of them,
+ * in order), or that it cannot say (trimmed, expired, unknown: continuity is lost).
+ */
+export type Recovery = { complete: true; since: string; missed: readonly Publication[] } | { complete: false };
 
 type ChannelState = 'subscribing' | 'live' | 'stale' | 'filling';
 
 class ChannelEntry {
   state: ChannelState = 'subscribing';
-  readonly live = new Set<Session>();
-  /** Sessions recovering or waiting; the hub buffers frames in their subscription. */
-  readonly pending = new Map<Session, Subscription>();
+  readonly live = new Set<Recipient>();
+  /** Sessions recovering or waiting; the hub buffers publications in their subscription. */
+  readonly pending = new Map<Recipient, Subscription>();
   /** The last seq this node delivered on the channel. */
   lastSeq: string | undefined = undefined;
   /**
@@ -69,15 +80,27 @@ export class Hub implements BrokerListener {
   private readonly channels = new Map<string, ChannelEntry>();
   /** Session subscriptions on this node. */
   subscriptionCount = 0;
+  /** Event frames made for live fan-out (each shared by every recipient it fits) and for recovery (one session each). */
+  readonly framesMade: { readonly live: FramesMade; readonly recovery: FramesMade } = { live: noFrames(), recovery: noFrames() };
+  private readonly liveFrames: EventFramesContext;
+  private readonly recoveryFrames: EventFramesContext;
 
   constructor(
     private readonly broker: Broker,
-    private readonly outbox: Outbox,
+    private readonly outbox: FrameSink,
     private readonly metrics: EdgeMetrics,
     private readonly logger: Logger,
     /** Events at least this long are also sent compressed (Infinity: never). */
-    private readonly compressionThreshold = Number.POSITIVE_INFINITY,
-  ) {}
+    compressionThreshold = Number.POSITIVE_INFINITY,
+  ) {
+    const unencodable = (format: WireFormat, frames: EventFrames, error: unknown): Buffer => {
+      this.logger.error({ err: error, channel: frames.channel, seq: frames.seq, format: format.name }, 'event cannot be encoded in this format');
+      return format.error(Problem.internal, `The event at ${frames.seq} could not be encoded as ${format.subprotocol}`, undefined, frames.channel);
+    };
+    this.liveFrames = { compressionThreshold, made: this.framesMade.live, unencodable };
+    // Recovery frames go to one session each and are sent uncompressed.
+    this.recoveryFrames = { compressionThreshold: Number.POSITIVE_INFINITY, made: this.framesMade.recovery, unencodable };
+  }
 
   get channelCount(): number {
     return this.channels.size;
@@ -92,35 +115,45 @@ export class Hub implements BrokerListener {
 
   /**
    * Registers a session's subscription (buffering from now on) and resolves once the
-   * node's broker subscription to the channel is live.
+   * node's broker subscription to the channel is live; with `since`, then reads history
+   * (live first, then history: no gap between them) and resolves with what it says.
+   * Rejects when either fails, or when the subscription left meanwhile.
    */
-  join(session: Session, subscription: Subscription): Promise<void> {
+  async join(recipient: Recipient, subscription: Subscription, since?: string): Promise<Recovery | undefined> {
     let entry = this.channels.get(subscription.channel);
     if (!entry) {
       entry = new ChannelEntry(subscription.channel);
       this.channels.set(entry.name, entry);
       this.subscribeAtBroker(entry);
     }
-    entry.pending.set(session, subscription);
+    entry.pending.set(recipient, subscription);
     this.subscriptionCount += 1;
-    return entry.whenLive();
+    await entry.whenLive();
+    if (since === undefined) return undefined;
+    const history = await this.broker.history(subscription.channel, since);
+    if (!history.complete) return { complete: false };
+    return { complete: true, since, missed: history.publications.filter((publication) => compareSeq(publication.seq, since) > 0) };
   }
 
-  /** The session's own recovery is sent: deliver what was buffered and go live. */
-  activate(session: Session, subscription: Subscription): void {
+  /**
+   * The reply to the subscribe is queued: replay what history recovered (in the
+   * session's format), then deliver what was buffered and go live.
+   */
+  activate(recipient: Recipient, subscription: Subscription, recovery?: Recovery): void {
     const entry = this.channels.get(subscription.channel);
-    if (!entry || entry.pending.get(session) !== subscription) return;
+    if (!entry || entry.pending.get(recipient) !== subscription) return;
+    if (recovery?.complete) this.replay(recipient, subscription, recovery);
     if (entry.state !== 'live') {
       subscription.activated = true; // goes live when the channel's gap fill ends
       return;
     }
-    this.goLiveWhenCaughtUp(entry, session, subscription);
+    this.goLiveWhenCaughtUp(entry, recipient, subscription);
   }
 
-  leave(session: Session, subscription: Subscription): void {
+  leave(recipient: Recipient, subscription: Subscription): void {
     const entry = this.channels.get(subscription.channel);
     if (!entry) return;
-    if (entry.live.delete(session) || entry.pending.delete(session)) this.subscriptionCount -= 1;
+    if (entry.live.delete(recipient) || entry.pending.delete(recipient)) this.subscriptionCount -= 1;
     subscription.buffer = null;
     if (!entry.empty) return;
     this.channels.delete(entry.name);
@@ -174,23 +207,30 @@ export class Hub implements BrokerListener {
     // The broker is at-most-once and ordered; after a gap fill a live copy may repeat.
     if (entry.lastSeq !== undefined && compareSeq(seq, entry.lastSeq) <= 0) return;
     entry.lastSeq = seq;
-    const frame = frameText(envelope);
+    // Framed lazily, once per format (and compression) the recipients need; per
+    // recipient this only picks one of the shared frames.
+    const frames = new EventFrames(entry.name, seq, envelope, this.liveFrames);
     this.metrics.publications += 1;
     this.observeLag(seq, envelope);
-    // Compressed once, lazily, for the sessions that negotiated permessage-deflate.
-    let deflated: Buffer | null | undefined = envelope.length >= this.compressionThreshold ? undefined : null;
-    for (const session of entry.live) {
-      if (session.deflate && deflated !== null) this.outbox.enqueue(session, (deflated ??= frameCompressedText(envelope)));
-      else this.outbox.enqueue(session, frame);
-    }
+    for (const recipient of entry.live) this.outbox.enqueue(recipient, frames.for(recipient));
     this.metrics.deliveries += entry.live.size;
     if (entry.pending.size > 0) {
-      for (const [session, subscription] of entry.pending) {
-        subscription.buffer?.push(seq, frame);
+      for (const [recipient, subscription] of entry.pending) {
+        subscription.buffer?.push(frames);
         // A recovered session waiting for the live feed to reach what history gave it.
         const after = subscription.lastSent;
-        if (subscription.activated && entry.state === 'live' && (after === undefined || compareSeq(seq, after) >= 0)) this.goLive(entry, session, subscription);
+        if (subscription.activated && entry.state === 'live' && (after === undefined || compareSeq(seq, after) >= 0)) this.goLive(entry, recipient, subscription);
       }
+    }
+  }
+
+  /** History after `since`, in the recipient's format, before anything buffered. */
+  private replay(recipient: Recipient, subscription: Subscription, recovery: Recovery & { complete: true }): void {
+    subscription.lastSent = recovery.since;
+    for (const publication of recovery.missed) {
+      const frames = new EventFrames(subscription.channel, publication.seq, publication.envelope, this.recoveryFrames);
+      this.outbox.enqueue(recipient, frames.plainFor(recipient));
+      subscription.lastSent = publication.seq;
     }
   }
 
@@ -200,7 +240,7 @@ export class Hub implements BrokerListener {
    * would send them twice; the session keeps buffering until the feed reaches `lastSent`
    * (`deliver` then flushes what is newer).
    */
-  private goLiveWhenCaughtUp(entry: ChannelEntry, session: Session, subscription: Subscription): void {
+  private goLiveWhenCaughtUp(entry: ChannelEntry, recipient: Recipient, subscription: Subscription): void {
     const after = subscription.lastSent;
     // Events at or before the channel's position when the node subscribed never come live.
     const reached = entry.lastSeq ?? entry.joinedAt;
@@ -208,20 +248,19 @@ export class Hub implements BrokerListener {
       subscription.activated = true;
       return;
     }
-    this.goLive(entry, session, subscription);
+    this.goLive(entry, recipient, subscription);
   }
 
-  private goLive(entry: ChannelEntry, session: Session, subscription: Subscription): void {
+  private goLive(entry: ChannelEntry, recipient: Recipient, subscription: Subscription): void {
     const buffer = subscription.buffer ?? [];
     const after = subscription.lastSent;
-    for (let i = 0; i < buffer.length; i += 2) {
-      const seq = buffer[i] as string;
-      if (after === undefined || compareSeq(seq, after) > 0) this.outbox.enqueue(session, buffer[i + 1] as Buffer);
+    for (const frames of buffer) {
+      if (after === undefined || compareSeq(frames.seq, after) > 0) this.outbox.enqueue(recipient, frames.plainFor(recipient));
     }
     subscription.buffer = null;
     subscription.activated = false;
-    entry.pending.delete(session);
-    entry.live.add(session);
+    entry.pending.delete(recipient);
+    entry.live.add(recipient);
   }
 
   private subscribeAtBroker(entry: ChannelEntry): void {
@@ -272,11 +311,10 @@ export class Hub implements BrokerListener {
         }
         this.metrics.gapFill('continuity-lost');
         this.logger.warn({ channel: entry.name, since, reason: result.reason }, 'gap after reconnection not in history');
-        const lost = frameText(
-          encodeError(Problem.continuityLost, `Events of ${entry.name} after ${since} were missed and are no longer available; resync`, undefined, entry.name),
-        );
-        for (const session of entry.live) this.outbox.enqueue(session, lost);
-        for (const [session, subscription] of entry.pending) if (subscription.activated) this.outbox.enqueue(session, lost);
+        const message = `Events of ${entry.name} after ${since} were missed and are no longer available; resync`;
+        const lost = new SharedFrame((format) => format.error(Problem.continuityLost, message, undefined, entry.name));
+        for (const recipient of entry.live) this.outbox.enqueue(recipient, lost.for(recipient));
+        for (const [recipient, subscription] of entry.pending) if (subscription.activated) this.outbox.enqueue(recipient, lost.for(recipient));
         this.finishFill(entry, []);
       },
       (error: unknown) => {
@@ -298,8 +336,8 @@ export class Hub implements BrokerListener {
     entry.fillBuffer = [];
     for (const publication of publications) this.deliver(entry, publication.seq, publication.envelope);
     for (const publication of buffered) this.deliver(entry, publication.seq, publication.envelope);
-    for (const [session, subscription] of entry.pending) {
-      if (subscription.activated) this.goLiveWhenCaughtUp(entry, session, subscription);
+    for (const [recipient, subscription] of entry.pending) {
+      if (subscription.activated) this.goLiveWhenCaughtUp(entry, recipient, subscription);
     }
     entry.settle();
   }
@@ -311,4 +349,8 @@ export class Hub implements BrokerListener {
     const type = typeEnd > 9 ? envelope.toString('latin1', 9, typeEnd) : 'unknown';
     this.metrics.observeLag(type, Math.max(0, Date.now() - publishedAt) / 1000);
   }
+}
+
+function noFrames(): FramesMade {
+  return { json: 0, jsonDeflate: 0, protobuf: 0, protobufDeflate: 0 };
 }

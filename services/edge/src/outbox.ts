@@ -1,31 +1,64 @@
 /**
- * The outbox coalesces frames per socket: every frame bound for a session within one
+ * The outbox coalesces frames per socket: every frame bound for a connection within one
  * event-loop iteration is written with a single socket.write at its end (one syscall
  * per socket instead of one per frame). It also enforces MAX_BUFFERED_BYTES.
+ *
+ * It owns its queues: `open` makes one per connection, and only this file reads or
+ * writes what is in them. Whoever holds a queue (a session) hands it back to `enqueue`,
+ * `flush`, `close` and `discard`, and learns of an overflow through the callback.
  */
-import type { Session } from './session.js';
+import type { Socket } from 'node:net';
 
-export class Outbox {
-  private dirty: Session[] = [];
-  private spare: Session[] = [];
+/** A connection's queue, as its holder sees it: opaque. */
+export interface OutboxQueue {
+  readonly socket: Socket;
+}
+
+/** Something with a queue: what `enqueue` and the other operations take. */
+export interface Queued {
+  readonly queue: OutboxQueue;
+}
+
+class Queue<Owner> implements OutboxQueue {
+  /** Frames queued this tick: one Buffer, or an array once there are two. */
+  pending: Buffer | Buffer[] | null = null;
+  /** Closing or closed: nothing more is queued or written. */
+  stopped = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly owner: Owner,
+  ) {}
+}
+
+export class Outbox<Owner = unknown> {
+  private dirty: Queue<Owner>[] = [];
+  private spare: Queue<Owner>[] = [];
   private scheduled = false;
   /** The last concatenated chunk of this flush and the frames it was made of. */
   private lastParts: Buffer[] | null = null;
   private lastChunk: Buffer | null = null;
-  private readonly flushAll = (): void => this.flush();
+  private readonly flushAll = (): void => this.flushDirty();
 
   constructor(
     private readonly maxBufferedBytes: number,
-    private readonly onOverflow: (session: Session) => void,
+    /** A connection's unsent bytes went over MAX_BUFFERED_BYTES (slow consumer). */
+    private readonly onOverflow: (owner: Owner) => void,
   ) {}
 
-  /** Queues a complete frame for the session; written at the end of this tick. */
-  enqueue(session: Session, frame: Buffer): void {
-    if (session.closing) return;
-    const pending = session.pending;
+  /** A queue for a new connection; `owner` is what `onOverflow` is told. */
+  open(socket: Socket, owner: Owner): OutboxQueue {
+    return new Queue(socket, owner);
+  }
+
+  /** Queues a complete frame; written at the end of this tick. */
+  enqueue(target: Queued, frame: Buffer): void {
+    const queue = target.queue as Queue<Owner>;
+    if (queue.stopped) return;
+    const pending = queue.pending;
     if (pending === null) {
-      session.pending = frame;
-      this.dirty.push(session);
+      queue.pending = frame;
+      this.dirty.push(queue);
       if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate, not queueMicrotask: the flush waits for every I/O callback of
@@ -36,21 +69,39 @@ export class Outbox {
     } else if (Array.isArray(pending)) {
       pending.push(frame);
     } else {
-      session.pending = [pending, frame];
+      queue.pending = [pending, frame];
     }
   }
 
-  /** Writes what the session has queued now (before a close frame, for instance). */
-  flushSession(session: Session): void {
-    const pending = session.pending;
+  /** Writes what is queued now (before a close frame, for instance). */
+  flush(target: Queued): void {
+    this.write(target.queue as Queue<Owner>);
+  }
+
+  /** Writes what is queued, then accepts nothing more (the connection is closing). */
+  close(target: Queued): void {
+    const queue = target.queue as Queue<Owner>;
+    this.write(queue);
+    queue.stopped = true;
+  }
+
+  /** Drops what is queued and accepts nothing more (the connection is gone or cut). */
+  discard(target: Queued): void {
+    const queue = target.queue as Queue<Owner>;
+    queue.pending = null;
+    queue.stopped = true;
+  }
+
+  private write(queue: Queue<Owner>): void {
+    const pending = queue.pending;
     if (pending === null) return;
-    session.pending = null;
-    const socket = session.socket;
-    if (session.closing || !socket.writable) return;
+    queue.pending = null;
+    const socket = queue.socket;
+    if (queue.stopped || !socket.writable) return;
     // One chunk per socket per tick: concat costs a copy of a few hundred bytes,
     // far less than a write call (and its syscall) per frame.
     socket.write(Array.isArray(pending) ? this.chunkOf(pending) : pending);
-    if (socket.writableLength > this.maxBufferedBytes) this.onOverflow(session);
+    if (socket.writableLength > this.maxBufferedBytes) this.onOverflow(queue.owner);
   }
 
   /**
@@ -77,11 +128,11 @@ export class Outbox {
     return chunk;
   }
 
-  private flush(): void {
+  private flushDirty(): void {
     this.scheduled = false;
     const dirty = this.dirty;
     this.dirty = this.spare;
-    for (let i = 0; i < dirty.length; i++) this.flushSession(dirty[i]!);
+    for (let i = 0; i < dirty.length; i++) this.write(dirty[i]!);
     dirty.length = 0;
     this.spare = dirty;
     this.lastParts = null;

@@ -1,25 +1,22 @@
 /**
- * One WebSocket connection: its identity, subscriptions, limits and timers' state, in
- * one object. The ws listeners are shared named functions that find the session on
- * the socket, so no closure is made per connection or per message.
+ * One WebSocket connection: its identity, format, subscriptions, limits and timers'
+ * state, in one object. The ws listeners are shared named functions that find the
+ * session on the socket, so no closure is made per connection or per message.
+ *
+ * A session reaches only its host (SessionHost below): the outbox, its limits, and where
+ * valid commands and its end are reported. It knows nothing of the hub or the server.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import {
-  CloseCode,
-  CloseReason,
-  Problem,
-  decodeCommand,
-  encodeError,
-  type ProblemDefinition,
-} from '@herald/protocol';
+import { CloseCode, CloseReason, Problem, type Command, type ProblemDefinition } from '@herald/protocol';
+import type { Logger } from '@herald/runtime';
 import type { Identity } from './auth.js';
-import { dispatchCommand } from './commands.js';
-import type { EdgeContext } from './context.js';
 import type { DisconnectReason } from './edge-metrics.js';
-import { frameText } from './frame.js';
+import type { Outbox, OutboxQueue } from './outbox.js';
+import type { Recipient } from './recipient.js';
 import { CommandRateLimiter } from './rate-limiter.js';
 import type { Subscription } from './subscription.js';
+import type { WireFormat } from './wire-format.js';
 import { acceptsSharedDeflate, rawSocket } from './ws-internals.js';
 
 const kSession = Symbol('herald.session');
@@ -28,13 +25,30 @@ let nextPingSlot = 0;
 /** Invalid messages in a row after which the connection is closed 1007. */
 export const INVALID_STREAK_LIMIT = 10;
 
-export class Session {
+export interface SessionLimits {
+  readonly maxCommandsPerSecond: number;
+  /** INGEST_MAX_DEPTH: nesting allowed in a JSON command frame. */
+  readonly maxJsonDepth: number;
+}
+
+/** Everything a session may reach, one object shared by every session of the node. */
+export interface SessionHost {
+  readonly outbox: Outbox<Session>;
+  readonly limits: SessionLimits;
+  readonly logger: Logger;
+  /** A valid command, within the rate limit. */
+  command(session: Session, command: Command): void;
+  /** The WebSocket closed; called once. */
+  closed(session: Session): void;
+}
+
+export class Session implements Recipient {
   readonly socket: Socket;
+  /** This connection's queue in the outbox (the outbox owns what is in it). */
+  readonly queue: OutboxQueue;
   /** Negotiated permessage-deflate so that frames compressed once per node fit it. */
   readonly deflate: boolean;
   readonly subscriptions = new Map<string, Subscription>();
-  /** Frames queued by the outbox for this tick. */
-  pending: Buffer | Buffer[] | null = null;
   /** We started closing: nothing more is queued. */
   closing = false;
   closed = false;
@@ -53,15 +67,18 @@ export class Session {
     readonly id: string,
     readonly ws: WebSocket,
     readonly identity: Identity,
-    readonly context: EdgeContext,
+    /** The negotiated subprotocol: every frame both ways is in it. */
+    readonly format: WireFormat,
+    private readonly host: SessionHost,
   ) {
     this.socket = rawSocket(ws);
+    this.queue = host.outbox.open(this.socket, this);
     this.deflate = acceptsSharedDeflate(ws);
     this.pingSlot = nextPingSlot;
     nextPingSlot = (nextPingSlot + 1) % 1_000_000;
     const now = Date.now();
     this.lastSeen = now;
-    this.limiter = new CommandRateLimiter(context.options.maxCommandsPerSecond, now);
+    this.limiter = new CommandRateLimiter(host.limits.maxCommandsPerSecond, now);
     (ws as unknown as Record<symbol, Session>)[kSession] = this;
     ws.on('message', onWsMessage);
     ws.on('pong', onWsActivity);
@@ -70,19 +87,19 @@ export class Session {
     ws.on('error', onWsError);
   }
 
-  /** Queues a control frame (JSON text) behind what is already queued. */
-  send(text: string): void {
-    this.context.outbox.enqueue(this, frameText(text));
+  /** Queues a complete frame (in this session's format) behind what is already queued. */
+  enqueue(frame: Buffer): void {
+    this.host.outbox.enqueue(this, frame);
   }
 
   sendError(problem: ProblemDefinition, message: string, replyTo?: string, channel?: string): void {
-    this.send(encodeError(problem, message, replyTo, channel));
+    this.enqueue(this.format.error(problem, message, replyTo, channel));
   }
 
   /** Flushes queued frames, then closes with a close frame. */
   close(code: number, reason: string, why: DisconnectReason): void {
     if (this.closing || this.closed) return;
-    this.context.outbox.flushSession(this);
+    this.host.outbox.close(this);
     this.closing = true;
     this.disconnectReason = why;
     this.ws.close(code, reason);
@@ -91,6 +108,7 @@ export class Session {
   /** Drops the TCP connection at once (dead or stuck peers). */
   terminate(why: DisconnectReason): void {
     if (this.closed) return;
+    this.host.outbox.discard(this);
     this.closing = true;
     this.disconnectReason = why;
     this.ws.terminate();
@@ -101,7 +119,7 @@ export class Session {
     const ops = (this.channelOps ??= new Map());
     const previous = ops.get(channel);
     const next = (previous ? previous.then(operation) : operation()).catch((error: unknown) => {
-      this.context.logger.error({ err: error, connection: this.id, channel }, 'channel command failed');
+      this.host.logger.error({ err: error, connection: this.id, channel }, 'channel command failed');
     });
     ops.set(channel, next);
     void next.then(() => {
@@ -112,15 +130,18 @@ export class Session {
   handleMessage(data: Buffer, isBinary: boolean): void {
     this.lastSeen = Date.now();
     if (this.closing) return;
-    if (isBinary) {
-      this.close(CloseCode.UnsupportedData, CloseReason.binaryFrame, 'binary-frame');
+    // Each subprotocol has one kind of frame (PROTOCOL.md sections 3 and 9): the other closes 1003.
+    if (isBinary !== this.format.binary) {
+      if (isBinary) this.close(CloseCode.UnsupportedData, CloseReason.binaryFrame, 'binary-frame');
+      else this.close(CloseCode.UnsupportedData, CloseReason.textFrame, 'text-frame');
       return;
     }
-    const decoded = decodeCommand(data.toString('utf8'), this.context.options.maxJsonDepth);
+    const { limits } = this.host;
+    const decoded = this.format.decode(data, limits.maxJsonDepth);
     const rate = this.limiter.take(this.lastSeen);
     if (rate !== 'allow') {
       const replyTo = decoded.ok ? decoded.command.id : decoded.replyTo;
-      this.sendError(Problem.rateLimited, `Over ${this.context.options.maxCommandsPerSecond} commands per second`, replyTo);
+      this.sendError(Problem.rateLimited, `Over ${limits.maxCommandsPerSecond} commands per second`, replyTo);
       if (rate === 'abuse') this.close(CloseCode.PolicyViolation, CloseReason.rateAbuse, 'rate-abuse');
       return;
     }
@@ -135,7 +156,7 @@ export class Session {
       return;
     }
     this.invalidStreak = 0;
-    dispatchCommand(this, decoded.command);
+    this.host.command(this, decoded.command);
   }
 
   /** Called once when the WebSocket has closed, whoever closed it. */
@@ -143,8 +164,13 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
-    this.pending = null;
-    this.context.onSessionClosed(this);
+    this.host.outbox.discard(this);
+    this.host.closed(this);
+  }
+
+  /** For ws's error events: the close handler does the cleanup. */
+  logError(error: Error): void {
+    this.host.logger.debug({ err: error, connection: this.id }, 'websocket error');
   }
 }
 
@@ -167,6 +193,5 @@ function onWsClose(this: WebSocket): void {
 
 function onWsError(this: WebSocket, error: Error): void {
   // ws closes the connection itself (1002, 1007, 1009...); the close handler cleans up.
-  const session = sessionOf(this);
-  session?.context.logger.debug({ err: error, connection: session.id }, 'websocket error');
+  sessionOf(this)?.logError(error);
 }

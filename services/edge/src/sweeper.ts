@@ -24,7 +24,7 @@ export class Sweeper {
 
   constructor(
     private readonly sessions: ReadonlySet<Session>,
-    private readonly outbox: Outbox,
+    private readonly outbox: Outbox<Session>,
     private readonly options: SweeperOptions,
   ) {
     // Fine enough that a timeout fires within a quarter of its length, at most 1 s late.
