@@ -98,6 +98,7 @@ const VALUES: Record<string, Entry> = {
   HISTORY_TTL: { path: 'history.ttl', a: '15m', b: '15m' },
   HISTORY_META_TTL: { path: 'history.metaTtl', a: '7d', b: '7d' },
   IDEMPOTENCY_TTL: { path: 'ingest.idempotencyTtl', a: '12h', b: '12h' },
+  INGEST_PUBLISH_TIMEOUT: { path: 'ingest.publishTimeout', a: '20s', b: '20s', probes: ['100ms', '99ms', '1m'] },
   INGEST_MAX_DEPTH: { path: 'input.maxDepth', a: 64, b: 16, probes: [32, 999, 1000, 1001] },
   ROUTES_FILE: { path: 'ingest.routesFile', a: '/etc/custom/routes.json', b: '/etc/custom/routes.json', probes: ['/etc/herald/routes.json'] },
   EVENT_SCHEMAS_DIR: { path: 'ingest.eventSchemasDir', a: '/etc/custom/schemas', b: '/etc/custom/schemas', probes: ['/etc/herald/schemas'] },

@@ -58,6 +58,7 @@ export const CONFIG_SCHEMA = {
   ROUTES_FILE: text({ services: INGEST, description: 'JSON file of routes (event type pattern to channel templates). Unset: the default payment routes.' }),
   EVENT_SCHEMAS_DIR: text({ services: INGEST, description: 'Directory of `<event type>.json` JSON Schemas registered besides the built-in payment types.' }),
   MESSAGE_TYPES_FILE: text({ services: INGEST, description: 'YAML file of `WebSocketMessageType` documents (`apiVersion: api.example.com/v1`), listing event types, each with a description and the JSON Schema of `data`; a type listed replaces the built-in one of the same name.' }),
+  INGEST_PUBLISH_TIMEOUT: duration({ services: INGEST, description: 'How long the ingest keeps trying to store an event (following a Redis Cluster through slot moves and a failover) before it answers 503 `broker-unavailable`. Above the cluster\'s failover time (`cluster-node-timeout` plus a few seconds).', default: '10s', min: 100 }),
   INGEST_MAX_DEPTH: integer({ services: BOTH, description: 'Deepest nesting of objects and arrays accepted in an ingest event\'s `data` and in an edge command frame; deeper input is refused before anything walks it.', default: 32, min: 1, max: 1_000 }),
   INGEST_STREAM_ENABLED: boolean({ services: INGEST, description: 'Consume the Redis stream `<prefix>:ingest` (needs Redis).', default: true }),
   INGEST_STREAM_CLAIM_IDLE: duration({ services: INGEST, description: 'Pending stream entries idle this long are claimed from a crashed consumer.', default: '30s', min: 100 }),

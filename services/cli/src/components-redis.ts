@@ -92,6 +92,8 @@ export async function createRedisComponents(config: HeraldConfig, nodeId: string
     retention: retentionFromConfig(config),
     logger: logger.child({ component: 'broker' }),
     connectionName: nodeId,
+    // A publish keeps following the cluster this long; the edge keeps the broker's default.
+    ...(services.includes('ingest') ? { operationTimeoutMs: config.INGEST_PUBLISH_TIMEOUT } : {}),
   });
 
   let admission = new MemoryAdmission(UNLIMITED) as MemoryAdmission | RedisAdmission;

@@ -242,6 +242,7 @@ checks that each one reaches exactly the services that read it. Args: root, comp
 {{- $extra = dict
   "INGEST_PORT" $i.port
   "IDEMPOTENCY_TTL" $i.idempotencyTtl
+  "INGEST_PUBLISH_TIMEOUT" $i.publishTimeout
   "ROUTES_FILE" (include "herald.routesFile" $root)
   "EVENT_SCHEMAS_DIR" (include "herald.eventSchemasDir" $root)
   "MESSAGE_TYPES_FILE" (include "herald.messageTypesFile" $root)
@@ -337,6 +338,7 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- $_ = include "herald.durationMs" (list "history.ttl" $v.history.ttl 100) -}}
 {{- $_ = include "herald.durationMs" (list "history.metaTtl" $v.history.metaTtl 100) -}}
 {{- $_ = include "herald.durationMs" (list "ingest.idempotencyTtl" $v.ingest.idempotencyTtl 1000) -}}
+{{- $_ = include "herald.durationMs" (list "ingest.publishTimeout" $v.ingest.publishTimeout 100) -}}
 {{- $_ = include "herald.durationMs" (list "ingest.stream.claimIdle" $v.ingest.stream.claimIdle 100) -}}
 {{- if ne (include "herald.scalar" $v.jwt.maxTtl) "" -}}
 {{- $_ = include "herald.durationMs" (list "jwt.maxTtl" $v.jwt.maxTtl 1000) -}}
