@@ -5,10 +5,13 @@
  * like the ingest's batches, on a private redis-server. Variants built here in memory
  * (the product's script is read, never changed) show what each step costs:
  *
- *   node bench/experiments/publish-script.mjs [--events 100000] [--channels 1000] [--prefill 0]
+ *   node bench/experiments/publish-script.mjs [--events 100000] [--channels 1000] [--prefill 0] [--size 1000] [--only 'as built'] [--commands]
  *
  * Prints Redis CPU (INFO cpu, user + sys: parsing, the script and its commands,
  * replies) per publication, and EVALSHA's own usec_per_call / publications per call.
+ * `--prefill 1000` with `--size 1000` measures full streams (the trimming path);
+ * `--commands` adds INFO commandstats per publication (calls and usec of each command
+ * the script ran), to see which commands a change removed.
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -21,12 +24,16 @@ const { values } = parseArgs({
     channels: { type: 'string', default: '1000' },
     prefill: { type: 'string', default: '0' },
     per: { type: 'string', default: '100' },
+    size: { type: 'string', default: '1000' },
+    only: { type: 'string' },
+    commands: { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(values.events);
 const CHANNELS = Number(values.channels);
 const PREFILL = Number(values.prefill);
 const PER_CALL = Number(values.per);
+const SIZE = Number(values.size);
 
 function variant(replacements) {
   let source = PUBLISH_LUA;
@@ -66,7 +73,7 @@ async function measure(label, source) {
         const pipeline = client.pipeline();
         for (let c = i; c < Math.min(to, i + PER_CALL * 10); c += PER_CALL) {
           const keys = [];
-          const args = [1000, 600000, 2592000000, 600000, 'publish'];
+          const args = [SIZE, 600000, 2592000000, 600000, 'publish'];
           for (let k = c; k < Math.min(to, c + PER_CALL); k++) {
             const ch = `bench:c${k % CHANNELS}`;
             keys.push(`herald:{${ch}}:s`, `herald:{${ch}}:m`, `herald:{${ch}}:d:e${k}`);
@@ -88,12 +95,20 @@ async function measure(label, source) {
     const line = stats.split('\n').find((l) => l.startsWith('cmdstat_evalsha:'));
     const perCall = Number(/usec_per_call=([0-9.]+)/.exec(line)[1]);
     process.stdout.write(`${label.padEnd(24)} ${((cpu * 1e6) / EVENTS).toFixed(1).padStart(6)} us Redis CPU per publication, EVALSHA ${(perCall / PER_CALL).toFixed(1)} us per publication\n`);
+    if (values.commands) {
+      for (const row of stats.split('\n')) {
+        const match = /^cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)/.exec(row.trim());
+        if (!match || match[1].includes('|') || ['evalsha', 'info'].includes(match[1])) continue;
+        const [, command, calls, usec] = match;
+        process.stdout.write(`    ${command.padEnd(10)} ${(Number(calls) / EVENTS).toFixed(3).padStart(7)} calls, ${(Number(usec) / EVENTS).toFixed(2).padStart(6)} us per publication\n`);
+      }
+    }
   } finally {
     client.disconnect();
     await redis.stop();
   }
 }
 
-process.stdout.write(`${EVENTS} publications on ${CHANNELS} channels, ${PER_CALL} per call, streams prefilled with ${PREFILL} entries each\n`);
-for (const [label, source] of Object.entries(VARIANTS)) await measure(label, source);
+process.stdout.write(`${EVENTS} publications on ${CHANNELS} channels, ${PER_CALL} per call, history size ${SIZE}, streams prefilled with ${PREFILL} entries each\n`);
+for (const [label, source] of Object.entries(VARIANTS)) if (values.only === undefined || values.only === label) await measure(label, source);
 process.exit(0);

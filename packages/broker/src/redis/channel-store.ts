@@ -25,7 +25,8 @@ const HISTORY_REASONS = {
 export class RedisChannelStore {
   /** ARGV 1..5 of the publish scripts, the same for every publish. */
   readonly publishTail: readonly ScriptArg[];
-  private readonly historyTtlArg: string;
+  /** ARGV 2..3 of the history script: ttl ms, size. */
+  private readonly historyTail: readonly ScriptArg[];
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -42,7 +43,7 @@ export class RedisChannelStore {
       Math.max(1, Math.floor(dedupeTtlMs)),
       client instanceof Cluster ? 'spublish' : 'publish',
     ];
-    this.historyTtlArg = String(Math.max(1, Math.floor(historyTtlMs)));
+    this.historyTail = [this.publishTail[1]!, this.publishTail[0]!];
   }
 
   async publish(request: PublishRequest): Promise<PublishResult> {
@@ -78,7 +79,7 @@ export class RedisChannelStore {
     let reply: unknown;
     try {
       reply = await withDeadline(
-        runScriptBuffer(this.client, HISTORY_SCRIPT, [this.keys.stream(channel), this.keys.meta(channel)], [since, this.historyTtlArg]),
+        runScriptBuffer(this.client, HISTORY_SCRIPT, [this.keys.stream(channel), this.keys.meta(channel)], [since, ...this.historyTail]),
         this.timeoutMs,
         'history',
       );

@@ -5,11 +5,17 @@
  * exact for integers up to 2^53, which covers millisecond clocks for a long while.
  *
  * Retention mirrors memory-store.ts exactly (the conformance suite is the spec):
- * - the stream keeps at most `size` entries and none older than `ttl` ms;
+ * - history is the newest `size` entries of the stream, none older than `ttl` ms;
+ * - the stream itself may hold a chunk more (10% of `size`, at least 10, at most 100
+ *   entries): a full stream is trimmed once per chunk of publishes (to `size + 1`
+ *   entries), not on every publish, and HISTORY_LUA counts: a `since` with more than
+ *   `size` entries after it lies before the window, whatever the stream still holds;
  * - the stream key expires `ttl` ms after the last publish, the meta hash `metaTtl` ms
  *   after it, so a quiet channel's position (top) outlives its events;
- * - `floor` in the meta hash is the newest seq ever dropped (or the first seq of a
- *   fresh log): history is complete exactly for `since >= floor`.
+ * - `floor` in the meta hash is the newest seq the stream no longer holds, or that fell
+ *   out of the window when the stream was last trimmed (or the first seq of a fresh
+ *   log): history is complete exactly for `since >= floor` with at most `size` entries
+ *   after `since`.
  */
 
 /** The value of an event key while the cluster path is publishing the event. */
@@ -56,6 +62,10 @@ local cutoff = now - ttl
 -- dropped whether or not their key has expired yet (HISTORY_LUA), so nothing a client
 -- sees changes; one PEXPIRE pair per second instead of one per publish.
 local slack = math.min(1000, math.floor(ttl / 4))
+-- A full stream grows this many entries past the window before it is trimmed: one XTRIM
+-- and one one-entry XRANGE per chunk instead of both on every publish, for at most
+-- 10% more entries (at least 10, at most 100).
+local chunk = math.min(100, math.max(10, math.floor(size / 10)))
 
 local function publish_one(stream, meta, dedupe, channel, head, tail)
   -- 1. Dedupe: a key seen within its window publishes nothing.
@@ -102,12 +112,16 @@ local function publish_one(stream, meta, dedupe, channel, head, tail)
   redis.call('XADD', stream, seq, 'e', envelope)
   len = len + 1
 
-  -- 4. Trim by size, then by age, remembering the newest dropped seq as the floor.
-  -- Trimming only makes the oldest entry newer, so age_at stays a safe lower bound.
-  if len > size then
-    local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', len - size)
-    floor = later(floor, dropped[#dropped][1])
-    redis.call('XTRIM', stream, 'MAXLEN', size)
+  -- 4. Trim by size, then by age. Trimming only makes the oldest entry newer, so age_at
+  -- stays a safe lower bound.
+  -- By size, in chunks: the stream keeps size + 1 entries, and the oldest of them, the
+  -- newest one outside the window, is the floor. Every entry the stream no longer holds
+  -- is older, so the floor covers them; entries that leave the window between trims are
+  -- found by HISTORY_LUA's count. Nothing is read per publish while the stream grows.
+  if len > size + chunk then
+    redis.call('XTRIM', stream, 'MAXLEN', size + 1)
+    floor = later(floor, redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1])
+    len = size + 1
   end
   -- Usually nothing is that old, and age_at says so without reading the stream.
   if cutoff > 0 and (age_at == nil or now > age_at) then
@@ -230,13 +244,14 @@ export const HistoryCode = {
 
 /**
  * KEYS: stream, meta
- * ARGV: since, ttl ms
+ * ARGV: since, ttl ms, size
  * Returns {code} or {4, seq1, envelope1, seq2, envelope2, ...}. Read-only: entries
- * older than ttl that no publish has trimmed yet count as dropped.
+ * older than ttl that no publish has trimmed yet count as dropped, and so do entries
+ * beyond the newest `size` that the next chunk trim will drop (PUBLISH_ONE step 4).
  */
 export const HISTORY_LUA = `${HELPERS}
 local stream, meta = KEYS[1], KEYS[2]
-local since, ttl = ARGV[1], tonumber(ARGV[2])
+local since, ttl, size = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 
 local m = redis.call('HMGET', meta, 'top', 'floor')
 local top, floor = m[1], m[2]
@@ -248,14 +263,15 @@ if redis.call('EXISTS', stream) == 0 then
 end
 floor = floor or top
 
-local remaining = redis.call('XLEN', stream) > 0
+-- Whether history still has an entry: the newest one, unless it aged out (or size is 0).
+local remaining = size > 0 and redis.call('XLEN', stream) > 0
 local cutoff = now_ms() - ttl
 if cutoff > 0 then
   local bound = id(cutoff, 0)
   local aged = redis.call('XREVRANGE', stream, '(' .. bound, '-', 'COUNT', 1)[1]
   if aged then
     floor = later(floor, aged[1])
-    remaining = #redis.call('XRANGE', stream, bound, '+', 'COUNT', 1) > 0
+    remaining = size > 0 and #redis.call('XRANGE', stream, bound, '+', 'COUNT', 1) > 0
   end
 end
 if cmp(since, floor) < 0 then
@@ -263,7 +279,13 @@ if cmp(since, floor) < 0 then
   return {3}
 end
 
-local entries = redis.call('XRANGE', stream, '(' .. since, '+')
+-- More than size entries after since: the first of them is outside the window, so
+-- history from since would have a gap (the stream may still hold it until the next trim).
+local entries = redis.call('XRANGE', stream, '(' .. since, '+', 'COUNT', size + 1)
+if #entries > size then
+  if remaining then return {2} end
+  return {3}
+end
 local out = {4}
 for i = 1, #entries do
   out[2 * i] = entries[i][1]
