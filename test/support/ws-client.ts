@@ -1,8 +1,14 @@
 /**
  * A WebSocket test client over `ws` that records every frame and lets a test await
  * frames by predicate, replies by command id, and the close code, without sleeping.
+ *
+ * With `codec: 'protobuf'` it speaks `v1.protobuf` (PROTOCOL.md section 9): commands
+ * go out as binary ClientCommand frames, and binary frames are recorded as their JSON
+ * twins (decodeServerMessage), so the same assertions read both formats. `raw` keeps
+ * every frame's bytes as received.
  */
 import WebSocket, { type ClientOptions } from 'ws';
+import { decodeServerMessage, encodeClientCommand, type ClientCommandInput } from '@herald/protocol/protobuf';
 
 export type Frame = Record<string, any>;
 
@@ -14,6 +20,8 @@ export interface ConnectOptions {
   headers?: Record<string, string>;
   /** Extra ws client options. */
   ws?: ClientOptions;
+  /** How commands are sent and binary frames read; default 'json'. */
+  codec?: 'json' | 'protobuf';
 }
 
 export interface HandshakeFailure {
@@ -26,6 +34,8 @@ let commandCounter = 0;
 
 export class TestClient {
   readonly frames: Frame[] = [];
+  /** Every frame's payload as received, in the order of `frames`, with its kind. */
+  readonly raw: Array<{ binary: boolean; bytes: Buffer }> = [];
   /** Arrival times (Date.now()) of the protocol pings the server sent. */
   readonly pings: number[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -33,7 +43,10 @@ export class TestClient {
   private waiters: Array<{ predicate: (frame: Frame) => boolean; resolve: (frame: Frame) => void; from: number }> = [];
   private cursor = 0;
 
-  private constructor(readonly socket: WebSocket) {
+  private constructor(
+    readonly socket: WebSocket,
+    readonly codec: 'json' | 'protobuf' = 'json',
+  ) {
     socket.on('ping', () => {
       this.pings.push(Date.now());
       const waiters = this.pingWaiters;
@@ -41,7 +54,9 @@ export class TestClient {
       for (const resolve of waiters) resolve();
     });
     socket.on('message', (data, isBinary) => {
-      const frame = isBinary ? { binary: data } : parseFrame(data.toString());
+      const bytes = data as Buffer;
+      this.raw.push({ binary: isBinary, bytes });
+      const frame = isBinary ? (codec === 'protobuf' ? decodeBinary(bytes) : { binary: data }) : parseFrame(data.toString());
       this.frames.push(frame);
       this.waiters = this.waiters.filter((waiter) => {
         if (!waiter.predicate(frame)) return true;
@@ -58,7 +73,7 @@ export class TestClient {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token && !options.tokenInQuery) headers.authorization = `Bearer ${options.token}`;
     const socket = new WebSocket(target, options.protocols ?? [], { headers, ...options.ws });
-    const client = new TestClient(socket);
+    const client = new TestClient(socket, options.codec);
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(client));
       socket.once('unexpected-response', (_request, response) => {
@@ -86,8 +101,11 @@ export class TestClient {
     return client;
   }
 
+  /** A string goes as a text frame; an object as JSON text, or as a binary ClientCommand with the protobuf codec. */
   send(message: unknown): void {
-    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+    if (typeof message === 'string') this.socket.send(message);
+    else if (this.codec === 'protobuf') this.socket.send(encodeClientCommand(message as ClientCommandInput), { binary: true });
+    else this.socket.send(JSON.stringify(message));
   }
 
   /** Sends bytes as they are, in a text frame (default) or a binary frame; no UTF-8 check. */
@@ -186,6 +204,15 @@ export class TestClient {
   close(code?: number): Promise<{ code: number; reason: string }> {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code);
     return this.closed;
+  }
+}
+
+/** A binary frame as its JSON twin; bytes that do not decode are recorded as such. */
+function decodeBinary(bytes: Buffer): Frame {
+  try {
+    return (decodeServerMessage(bytes) as Frame | undefined) ?? { unknownBinary: bytes };
+  } catch (error) {
+    return { undecodable: bytes, error: (error as Error).message };
   }
 }
 
