@@ -52,11 +52,15 @@ const { values, positionals } = parseArgs({
 
 const requested = positionals.length === 0 ? ['help'] : positionals;
 if (requested[0] === 'help') {
-  process.stdout.write(`Usage: pnpm bench <${SCENARIOS.join('|')}|all|report> [--quick] [--systems herald,raw,sio] [--sizes ..] [--batch ..] [--topology memory|redis] [--measure s] [--profile]\n`);
+  process.stdout.write(`Usage: pnpm bench <${SCENARIOS.join('|')}|all|report|sizing> [--quick] [--systems herald,raw,sio] [--sizes ..] [--batch ..] [--topology memory|redis] [--measure s] [--profile]\n`);
   process.exit(0);
 }
 if (requested[0] === 'report') {
   writeReport();
+  process.exit(0);
+}
+if (requested[0] === 'sizing') {
+  await import('./sizing.mjs').then((sizing) => sizing.writeSizing());
   process.exit(0);
 }
 const scenarios = requested[0] === 'all' ? SCENARIOS : requested;
@@ -118,4 +122,5 @@ for (const [index, name] of scenarios.entries()) {
   }
 }
 writeReport();
+await import('./sizing.mjs').then((sizing) => sizing.writeSizing());
 process.exit(failed ? 1 : 0);

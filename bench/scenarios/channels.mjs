@@ -1,6 +1,7 @@
 /**
- * channels: 10k connections on 1,000 channels, one subscription each (10 subscribers
- * per channel). Events go round-robin over the channels in batches of `--batch`; the
+ * channels: 1k and 10k connections on 1,000 channels, one subscription each (1 and 10
+ * subscribers per channel: the two points give an edge's cost per event received and per
+ * delivery when nothing coalesces, for the sizing model in bench/sizing.mjs). Events go round-robin over the channels in batches of `--batch`; the
  * per-event work (ingest, broker, framing) now counts as much as the per-socket write.
  */
 import { measureThroughput, ratiosOf } from '../lib/throughput.mjs';
@@ -10,7 +11,7 @@ export const description = '10k connections on 1,000 channels, one subscription 
 export function defaults(quick) {
   return {
     systems: ['herald', 'raw', 'sio'],
-    sizes: quick ? [2000] : [10000],
+    sizes: quick ? [2000] : [1000, 10000],
     channelCount: quick ? 200 : 1000,
     batch: [100],
     warmupMs: quick ? 1500 : 2500,
