@@ -8,6 +8,9 @@
  * ends with every client closing; the best of `rounds` is reported with all rounds.
  * The same (warm) generator processes run every round; their CPU from the start of the
  * storm to their last `connected` is reported next to the server's.
+ *
+ * Herald runs twice: one edge process, and `EDGE_WORKERS=2` (two processes on one port,
+ * row `herald-2w`; its CPU counts the primary and both workers).
  */
 import { Fleet } from '../lib/fleet.mjs';
 import { cpuSeconds, sleep } from '../lib/proc.mjs';
@@ -22,20 +25,31 @@ export function defaults(quick) {
     connections: quick ? 2000 : 10000,
     rounds: quick ? 1 : 3,
     inFlight: 400,
+    heraldWorkers: [1, 2],
   };
+}
+
+/** Each system to run, Herald once per worker count: [row name, system, extra env]. */
+function runsOf(options) {
+  const runs = [];
+  for (const system of options.systems) {
+    if (system !== 'herald') runs.push([system, system, {}]);
+    else for (const workers of options.heraldWorkers ?? [1]) runs.push([workers === 1 ? 'herald' : `herald-${workers}w`, system, workers === 1 ? {} : { EDGE_WORKERS: String(workers) }]);
+  }
+  return runs;
 }
 
 export async function run(options, progress) {
   const rows = [];
-  for (const system of options.systems) {
-    const label = `${system} ${options.connections} connections`;
+  for (const [name, system, workersEnv] of runsOf(options)) {
+    const label = `${name} ${options.connections} connections`;
     progress(`${label}: starting`);
     const sut = await startSystem(system, {
       topology: 'redis',
       nodes: 1,
       admission: true,
       profileDir: options.profileDir,
-      env: system === 'herald' ? { MAX_CONNECTIONS: '1000000', MAX_CONNECTIONS_PER_USER: '100' } : {},
+      env: system === 'herald' ? { MAX_CONNECTIONS: '1000000', MAX_CONNECTIONS_PER_USER: '100', ...workersEnv } : {},
     });
     try {
       const edge = sut.edges[0];
@@ -100,7 +114,7 @@ export async function run(options, progress) {
       }
       const best = rounds.reduce((a, b) => (b.connectionsPerSec > a.connectionsPerSec ? b : a));
       const sorted = rounds.map((r) => r.connectionsPerSec).sort((a, b) => a - b);
-      rows.push({ system, connectionsPerSec: best.connectionsPerSec, medianConnectionsPerSec: sorted[Math.floor(sorted.length / 2)], serverCpuUsPerConnection: best.serverCpuUsPerConnection, loadGeneratorCpuUsPerConnection: best.loadGeneratorCpuUsPerConnection, handshakeMs: best.handshakeMs, rounds });
+      rows.push({ system: name, connectionsPerSec: best.connectionsPerSec, medianConnectionsPerSec: sorted[Math.floor(sorted.length / 2)], serverCpuUsPerConnection: best.serverCpuUsPerConnection, loadGeneratorCpuUsPerConnection: best.loadGeneratorCpuUsPerConnection, handshakeMs: best.handshakeMs, rounds });
     } finally {
       await sut.stop();
     }
