@@ -5,8 +5,9 @@
  * test/sdk/harness.ts; it checks its own clients and reports figures, never raw events.
  *
  * Commands (IPC, parent -> child):
- *   {cmd:'start', urls, clients:[{id, merchant, token}], markerOf:{merchant:id}}
- *        -> {type:'ready', nodes:{node:count}, failed}
+ *   {cmd:'start', urls, clients:[{id, merchant, token, format?}], markerOf:{merchant:id}}
+ *        -> {type:'ready', nodes:{node:count}, formats:{format:count}, failed}
+ *        (`format: 'protobuf'` clients come from @herald/client/protobuf, loaded only then)
  *   {cmd:'cut', fraction}  destroy the TCP socket of a random `fraction` of the open
  *        clients (no close frame; half with a RST)  -> {type:'cut', count, at}
  *   {cmd:'await-markers', timeoutMs} -> {type:'markers', done, missing:[ids]}
@@ -42,9 +43,14 @@ function send(message) {
   if (process.connected) process.send(message);
 }
 
+/** The client class for a format: the JSON entry's, or the protobuf entry's (imported on first use). */
+let ProtobufHeraldClient;
+
 function makeClient(spec, urls, markerId) {
   const agent = new CuttableAgent();
-  const client = new HeraldClient({ url: urls, token: spec.token, transport: wsTransport({ agent }) });
+  const format = spec.format ?? 'json';
+  const Client = format === 'protobuf' ? ProtobufHeraldClient : HeraldClient;
+  const client = new Client({ url: urls, token: spec.token, format, transport: wsTransport({ agent }) });
   const sub = client.subscribe(`merchant:${spec.merchant}`);
   const state = {
     id: spec.id,
@@ -104,6 +110,7 @@ function makeClient(spec, urls, markerId) {
 }
 
 async function start({ urls, clients: specs, markerOf }) {
+  if (specs.some((spec) => spec.format === 'protobuf')) ({ HeraldClient: ProtobufHeraldClient } = await import('@herald/client/protobuf'));
   clients = specs.map((spec) => makeClient(spec, urls, markerOf[spec.merchant]));
   const results = await Promise.allSettled(clients.map((c) => c.client.connect()));
   const failed = results.filter((r) => r.status === 'rejected').length;
@@ -113,7 +120,7 @@ async function start({ urls, clients: specs, markerOf }) {
     const url = c.client.connection?.url ?? 'none';
     nodes[url] = (nodes[url] ?? 0) + 1;
   }
-  send({ type: 'ready', nodes, failed });
+  send({ type: 'ready', nodes, formats: countBy(clients.map((c) => c.client.format)), failed });
 }
 
 function cut({ fraction }) {
@@ -151,8 +158,16 @@ function verify({ accepted }) {
   const problems = [];
   let sdkDuplicatesDropped = 0;
   let recoveredEvents = 0;
+  const byFormat = {};
   for (const c of clients) {
     const want = accepted[c.merchant] ?? [];
+    const mine = (byFormat[c.client.format] ??= { clients: 0, expected: 0, delivered: 0, lost: 0, duplicates: 0, recoveredEvents: 0 });
+    mine.clients++;
+    mine.expected += want.length;
+    mine.delivered += c.ids.length;
+    mine.lost += want.filter((id) => !c.seen.has(id)).length;
+    mine.duplicates += c.duplicateIds;
+    mine.recoveredEvents += c.client.stats().subscriptions[`merchant:${c.merchant}`]?.recovered ?? 0;
     expected += want.length;
     delivered += c.ids.length;
     const got = new Set(c.ids);
@@ -203,6 +218,7 @@ function verify({ accepted }) {
     clientsDisconnected: clients.filter((c) => c.disconnects.length > 0).length,
     problems,
     nodes: countBy(clients.map((c) => c.client.connection?.url ?? 'none')),
+    byFormat,
   });
 }
 

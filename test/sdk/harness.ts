@@ -270,12 +270,26 @@ export class Publisher {
 
 // ---- Swarm --------------------------------------------------------------------------
 
+export type SdkFormat = 'json' | 'protobuf';
+
 export interface SwarmOptions {
   urls: string[];
   merchants: readonly string[];
   clientsPerMerchant: number;
   processes: number;
   markerOf: Record<string, string>;
+  /** Client `i` of each merchant uses `formats[i % formats.length]`; default JSON only. */
+  formats?: readonly SdkFormat[];
+}
+
+/** One format's share of the figures. */
+export interface FormatFigures {
+  clients: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  recoveredEvents: number;
 }
 
 export interface VerifyFigures {
@@ -297,6 +311,7 @@ export interface VerifyFigures {
   clientsDisconnected: number;
   problems: unknown[];
   nodes: Record<string, number>;
+  byFormat: Partial<Record<SdkFormat, FormatFigures>>;
 }
 
 interface Child {
@@ -313,10 +328,11 @@ export class Swarm {
   ) {}
 
   /** Spawns the processes, connects every client and resolves once each one is subscribed. */
-  static async start(options: SwarmOptions): Promise<{ swarm: Swarm; nodes: Record<string, number>; failed: number }> {
+  static async start(options: SwarmOptions): Promise<{ swarm: Swarm; nodes: Record<string, number>; formats: Record<string, number>; failed: number }> {
+    const formats = options.formats ?? ['json'];
     const specs = options.merchants.flatMap((merchant) => {
       const token = clientToken({ sub: `user_${merchant}`, channels: [`merchant:${merchant}`] });
-      return Array.from({ length: options.clientsPerMerchant }, (_, i) => ({ id: `${merchant}/${i}`, merchant, token }));
+      return Array.from({ length: options.clientsPerMerchant }, (_, i) => ({ id: `${merchant}/${i}`, merchant, token, format: formats[i % formats.length] }));
     });
     const kids = Array.from({ length: options.processes }, () => spawnChild());
     const swarm = new Swarm(kids, specs.length);
@@ -328,7 +344,9 @@ export class Swarm {
       const ready = await Promise.all(kids.map((kid) => swarm.take(kid, 'ready', 60_000)));
       const nodes: Record<string, number> = {};
       for (const answer of ready) for (const [url, n] of Object.entries(answer.nodes as Record<string, number>)) nodes[url] = (nodes[url] ?? 0) + n;
-      return { swarm, nodes, failed: ready.reduce((n, answer) => n + (answer.failed as number), 0) };
+      const formatCounts: Record<string, number> = {};
+      for (const answer of ready) for (const [format, n] of Object.entries((answer.formats ?? {}) as Record<string, number>)) formatCounts[format] = (formatCounts[format] ?? 0) + n;
+      return { swarm, nodes, formats: formatCounts, failed: ready.reduce((n, answer) => n + (answer.failed as number), 0) };
     } catch (error) {
       await swarm.stop();
       throw error;
@@ -360,7 +378,15 @@ export class Swarm {
     const sum = (key: keyof VerifyFigures): number => answers.reduce((n, a) => n + (a[key] as number), 0);
     const nodes: Record<string, number> = {};
     for (const a of answers) for (const [url, n] of Object.entries(a.nodes)) nodes[url] = (nodes[url] ?? 0) + n;
+    const byFormat: Partial<Record<SdkFormat, FormatFigures>> = {};
+    for (const a of answers) {
+      for (const [format, figures] of Object.entries(a.byFormat ?? {}) as Array<[SdkFormat, FormatFigures]>) {
+        const sum = (byFormat[format] ??= { clients: 0, expected: 0, delivered: 0, lost: 0, duplicates: 0, recoveredEvents: 0 });
+        for (const key of Object.keys(sum) as Array<keyof FormatFigures>) sum[key] += figures[key];
+      }
+    }
     return {
+      byFormat,
       clients: sum('clients'),
       expected: sum('expected'),
       delivered: sum('delivered'),

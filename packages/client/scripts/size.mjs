@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
- * Bundles the browser entry (src/browser.ts) the way an application bundler would:
- * ESM, minified, browser platform. `ws` is marked external and the script fails if
- * anything imports it, so the number printed is the SDK's real cost in a browser
- * (including what it uses of @herald/protocol; build that package first).
+ * Bundles the browser entries the way an application bundler would: ESM, minified,
+ * browser platform. `ws` is marked external and the script fails if anything imports
+ * it, so the numbers printed are the SDK's real cost in a browser (including what it
+ * uses of @herald/protocol; build that package first).
+ *
+ * Two entries: `@herald/client` (JSON; it must not contain the protobuf runtime, and
+ * the script fails if it does) and `@herald/client/protobuf` (JSON and protobuf).
  *
  *   node packages/client/scripts/size.mjs [--json]
  */
@@ -11,41 +14,65 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-const entry = fileURLToPath(new URL('../src/browser.ts', import.meta.url));
+const ENTRIES = [
+  { name: '@herald/client', entry: 'src/browser.ts', protobuf: false },
+  { name: '@herald/client/protobuf', entry: 'src/protobuf-browser.ts', protobuf: true },
+];
 
-const result = await build({
-  entryPoints: [entry],
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  external: ['ws'],
-  write: false,
-  metafile: true,
-  logLevel: 'warning',
-});
+/** Inputs that belong to the protobuf runtime or Herald's protobuf codec. */
+const PROTOBUF_INPUT = /node_modules[\\/]@bufbuild[\\/]|protocol[\\/](dist|src)[\\/](protobuf|gen)[\\/]/;
 
-const offenders = Object.entries(result.metafile.inputs).flatMap(([file, input]) => [
-  ...(/node_modules[\\/]ws[\\/]/.test(file) ? [file] : []),
-  ...input.imports.filter((i) => i.path === 'ws' || i.path.startsWith('node:')).map((i) => `${file} -> ${i.path}`),
-]);
-if (offenders.length > 0) {
-  console.error(`The browser bundle must not include ws or node: modules:\n  ${offenders.join('\n  ')}`);
+async function measure({ name, entry, protobuf }) {
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL(`../${entry}`, import.meta.url))],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    external: ['ws'],
+    write: false,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const files = Object.keys(result.metafile.inputs);
+  const offenders = Object.entries(result.metafile.inputs).flatMap(([file, input]) => [
+    ...(/node_modules[\\/]ws[\\/]/.test(file) ? [file] : []),
+    ...input.imports.filter((i) => i.path === 'ws' || i.path.startsWith('node:')).map((i) => `${file} -> ${i.path}`),
+  ]);
+  if (offenders.length > 0) throw new Error(`${name}: the browser bundle must not include ws or node: modules:\n  ${offenders.join('\n  ')}`);
+  const protobufInputs = files.filter((file) => PROTOBUF_INPUT.test(file));
+  if (!protobuf && protobufInputs.length > 0) throw new Error(`${name}: the JSON bundle must not include the protobuf runtime:\n  ${protobufInputs.join('\n  ')}`);
+  if (protobuf && protobufInputs.length === 0) throw new Error(`${name}: no protobuf input found; is the measurement still right?`);
+  const code = result.outputFiles[0].contents;
+  return {
+    name,
+    entry,
+    minified: code.byteLength,
+    gzip: gzipSync(code, { level: 9 }).byteLength,
+    inputs: files.map((file) => file.replace(/^.*?packages[\\/]/, '')),
+    protobufInputs: protobufInputs.length,
+  };
+}
+
+let sizes;
+try {
+  sizes = [];
+  for (const entry of ENTRIES) sizes.push(await measure(entry));
+} catch (error) {
+  console.error(error.message);
   process.exit(1);
 }
 
-const code = result.outputFiles[0].contents;
-const minified = code.byteLength;
-const gzip = gzipSync(code, { level: 9 }).byteLength;
-const inputs = Object.keys(result.metafile.inputs).map((file) => file.replace(/^.*?packages[\\/]/, ''));
-
 if (process.argv.includes('--json')) {
-  console.log(JSON.stringify({ entry: 'src/browser.ts', minified, gzip, inputs }));
+  // One line per entry; the first is the JSON entry, as before.
+  for (const size of sizes) console.log(JSON.stringify(size));
 } else {
   const kib = (n) => `${(n / 1024).toFixed(2)} KiB`;
-  console.log(`@herald/client browser bundle (esbuild, minified, ESM)`);
-  console.log(`  minified: ${minified} B (${kib(minified)})`);
-  console.log(`  gzip -9:  ${gzip} B (${kib(gzip)})`);
-  console.log(`  inputs:   ${inputs.length} files, ws absent`);
+  for (const size of sizes) {
+    console.log(`${size.name} browser bundle (${size.entry}; esbuild, minified, ESM)`);
+    console.log(`  minified: ${size.minified} B (${kib(size.minified)})`);
+    console.log(`  gzip -9:  ${size.gzip} B (${kib(size.gzip)})`);
+    console.log(`  inputs:   ${size.inputs.length} files, ws absent, ${size.protobufInputs ? `${size.protobufInputs} of them protobuf` : 'no protobuf runtime'}`);
+  }
 }

@@ -5,16 +5,9 @@
 import { HeraldClientCore } from './client.js';
 import type { EventMap, HeraldEventMap } from './events.js';
 import type { ClientOptions } from './options.js';
-import { globalWebSocket, nativeTransport, type TransportFactory } from './transport.js';
+import { defaultTransport } from './transport-default-browser.js';
 
 export * from './exports.js';
-
-function defaultTransport(options: ClientOptions): TransportFactory {
-  if (options.transport) return options.transport;
-  const WebSocketImpl = options.WebSocket ?? globalWebSocket();
-  if (!WebSocketImpl) throw new TypeError('No WebSocket in this environment: pass options.WebSocket');
-  return nativeTransport(WebSocketImpl);
-}
 
 export class HeraldClient<M extends EventMap = HeraldEventMap> extends HeraldClientCore<M> {
   constructor(options: ClientOptions) {

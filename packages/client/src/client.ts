@@ -11,7 +11,7 @@
  * Frames are routed in `router.ts`, commands and subscriptions live in `commands.ts`;
  * this file owns connections, their timers and the reconnect policy.
  */
-import { CloseCode, SUBPROTOCOL, isValidChannel, isValidSeq } from '@herald/protocol';
+import { CloseCode, isValidChannel, isValidSeq } from '@herald/protocol';
 import { backoffDelay } from './backoff.js';
 import type {
   ChannelStats,
@@ -23,6 +23,7 @@ import type {
   SubscribeOptions,
 } from './client-types.js';
 import { Timer } from './clock.js';
+import { codecFor, jsonCodec, type ClientFormat, type FrameCodec } from './codec.js';
 import { Commands } from './commands.js';
 import { Emitter, type Listener } from './emitter.js';
 import { HeraldError } from './errors.js';
@@ -59,6 +60,8 @@ function messageOf(error: unknown): string {
  */
 export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
   private readonly options: ResolvedOptions;
+  /** The wire format of every connection of this client. */
+  private readonly codec: FrameCodec;
   private readonly emitter = new Emitter<ClientEvents>();
   private readonly commands: Commands;
   private readonly router: FrameRouter;
@@ -82,16 +85,22 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
   private closeWaiters: (() => void)[] = [];
   private readonly counters = { connects: 0, reconnects: 0, reconnectAttempts: 0, disconnects: 0, unroutedEvents: 0 };
 
+  /**
+   * `codecs`: the formats the entry provides besides JSON (the protobuf entry passes
+   * its codec); `options.format` picks one.
+   */
   constructor(
     options: ClientOptions,
     private readonly transportFactory: TransportFactory,
+    codecs: readonly FrameCodec[] = [],
   ) {
     this.options = resolveOptions(options);
+    this.codec = codecFor(this.options.format, [jsonCodec, ...codecs]);
     this.token = this.options.token;
     const timers = this.options.timers;
     this.commands = new Commands(this.options, {
       isOpen: () => this.isOpen(),
-      write: (text) => this.conn?.transport?.send(text),
+      write: (command) => this.conn?.transport?.send(this.codec.encode(command)),
       abandon: (code, reason) => this.abandon(code, reason),
     });
     this.heartbeat = new Heartbeat(
@@ -123,6 +132,11 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
 
   get state(): ClientState {
     return this.currentState;
+  }
+
+  /** The wire format (`format` option): `json` or `protobuf`. */
+  get format(): ClientFormat {
+    return this.codec.format;
   }
 
   /** The current connection, while `open`. */
@@ -268,7 +282,7 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
     let transport: Transport;
     try {
       transport = await this.transportFactory(
-        { url, protocols: [SUBPROTOCOL], token: this.token },
+        { url, protocols: [this.codec.subprotocol], token: this.token },
         this.handlersFor(conn),
       );
     } catch (cause) {
@@ -304,11 +318,17 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
       open: () => {
         conn.opened = true;
       },
-      message: (text) => {
-        if (conn === this.conn && !conn.closing) {
-          this.heartbeat.touch();
-          this.router.handle(text);
+      message: (data) => {
+        if (conn !== this.conn || conn.closing) return;
+        this.heartbeat.touch();
+        let frame: unknown;
+        try {
+          frame = this.codec.decode(data);
+        } catch (cause) {
+          this.emitter.emit('error', new HeraldError('protocol', messageOf(cause), { cause }));
+          return;
         }
+        if (frame !== undefined) this.router.handle(frame);
       },
       activity: () => {
         if (conn === this.conn) this.heartbeat.touch();

@@ -5,7 +5,7 @@
  * ends (`connectionLost`); it asks the client to drop a connection that stopped
  * answering (`abandon`).
  */
-import { CloseCode } from '@herald/protocol';
+import { CloseCode, type Command } from '@herald/protocol';
 import { backoffDelay } from './backoff.js';
 import { Timer } from './clock.js';
 import { HeraldError } from './errors.js';
@@ -18,8 +18,8 @@ import type { Subscription } from './subscription.js';
 export interface CommandsHost {
   /** True while a connection is open (its `connected` frame arrived). */
   isOpen(): boolean;
-  /** Writes one frame on the current connection. */
-  write(text: string): void;
+  /** Writes one command on the current connection, in its format. */
+  write(command: Command): void;
   /** Drops the current connection and reconnects. */
   abandon(code: number, reason: string): void;
 }
@@ -28,14 +28,14 @@ export class Commands {
   readonly subscriptions = new Map<string, Subscription<EventMap>>();
   readonly pending = new Map<string, Pending>();
   private readonly retryTimers = new Map<string, Timer>();
-  private readonly pacer: CommandPacer;
+  private readonly pacer: CommandPacer<Command>;
   private seq = 0;
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly host: CommandsHost,
   ) {
-    this.pacer = new CommandPacer(options.maxCommandsPerSecond, options.timers, (text) => host.write(text));
+    this.pacer = new CommandPacer<Command>(options.maxCommandsPerSecond, options.timers, (command) => host.write(command));
   }
 
   get queued(): number {
@@ -112,7 +112,7 @@ export class Commands {
 
   /** A heartbeat ping: its pong only counts as activity, nothing waits for it. */
   heartbeatPing(): void {
-    this.pacer.send(JSON.stringify({ type: 'ping', id: this.nextId() }));
+    this.pacer.send({ type: 'ping', id: this.nextId() });
   }
 
   /** A transient refusal (rate-limited, internal): subscribe again after a jittered delay. */
@@ -133,11 +133,11 @@ export class Commands {
     return `c${++this.seq}`;
   }
 
-  private send(id: string, body: object, init: PendingInit): void {
+  private send(id: string, command: Command, init: PendingInit): void {
     const entry = { ...init, sentAt: 0, timer: new Timer(this.options.timers, () => this.timedOut(id)) } as Pending;
     this.pending.set(id, entry);
     // The reply timeout starts when the pacer actually writes the command.
-    this.pacer.send(JSON.stringify(body), () => {
+    this.pacer.send(command, () => {
       entry.sentAt = this.options.timers.now();
       entry.timer.start(this.options.commandTimeout);
     });

@@ -37,6 +37,7 @@ export type {
   RequiredKeys,
 } from './events.js';
 export type { ClientOptions, UrlProvider, UrlRequest } from './options.js';
+export type { ClientFormat } from './codec.js';
 export type { BackoffOptions } from './backoff.js';
 export { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export type { Timers } from './clock.js';

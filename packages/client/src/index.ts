@@ -8,17 +8,11 @@
 import { HeraldClientCore } from './client.js';
 import type { EventMap, HeraldEventMap } from './events.js';
 import type { ClientOptions } from './options.js';
-import { nativeTransport, type TransportFactory } from './transport.js';
-import { wsTransport } from './transport-ws.js';
+import { defaultTransport } from './transport-default.js';
 
 export * from './exports.js';
 export { wsTransport } from './transport-ws.js';
 export type { WsTransportOptions } from './transport-ws.js';
-
-function defaultTransport(options: ClientOptions): TransportFactory {
-  if (options.transport) return options.transport;
-  return options.WebSocket ? nativeTransport(options.WebSocket) : wsTransport();
-}
 
 export class HeraldClient<M extends EventMap = HeraldEventMap> extends HeraldClientCore<M> {
   constructor(options: ClientOptions) {

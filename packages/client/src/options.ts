@@ -4,6 +4,7 @@
 import { WEBSOCKET_PATH } from '@herald/protocol';
 import { resolveBackoff, type BackoffOptions, type ResolvedBackoff } from './backoff.js';
 import { defaultTimers, type Timers } from './clock.js';
+import type { ClientFormat } from './codec.js';
 import type { TransportFactory, WebSocketConstructor } from './transport.js';
 
 /** What a URL provider is told before each connection attempt. */
@@ -33,6 +34,13 @@ export interface ClientOptions {
    *   (service discovery); it may return a promise.
    */
   url: string | readonly string[] | UrlProvider;
+  /**
+   * The wire format: `json` (subprotocol `v1.json`, the default) or `protobuf`
+   * (`v1.protobuf`, binary frames, smaller events). Events, replies and reconnects look
+   * the same to the application either way. `protobuf` needs the client from
+   * `@herald/client/protobuf`, so that JSON users never load the protobuf runtime.
+   */
+  format?: ClientFormat;
   /** The JWT to connect with. Without it, `getToken()` is asked before the first connect. */
   token?: string;
   /**
@@ -70,6 +78,7 @@ export interface ClientOptions {
 export interface ResolvedOptions {
   /** Normalised URLs (at least one), or a provider whose answers are normalised per attempt. */
   url: readonly string[] | UrlProvider;
+  format: ClientFormat;
   token: string | undefined;
   getToken: (() => string | Promise<string>) | undefined;
   backoff: ResolvedBackoff;
@@ -91,6 +100,7 @@ export const DEFAULT_READ_TIMEOUT = 60_000;
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   return {
     url: resolveUrls(options.url),
+    format: resolveFormat(options.format),
     token: options.token,
     getToken: options.getToken,
     backoff: resolveBackoff(options.backoff),
@@ -111,6 +121,12 @@ function resolveUrls(url: ClientOptions['url']): readonly string[] | UrlProvider
   const list = typeof url === 'string' ? [url] : [...url];
   if (list.length === 0) throw new TypeError('url: the list of URLs is empty');
   return list.map(normaliseUrl);
+}
+
+function resolveFormat(format: ClientFormat | undefined): ClientFormat {
+  if (format === undefined) return 'json';
+  if (format !== 'json' && format !== 'protobuf') throw new TypeError(`format must be 'json' or 'protobuf' (got ${JSON.stringify(format)})`);
+  return format;
 }
 
 function positive(name: string, value: number | undefined): number | undefined {

@@ -8,21 +8,22 @@
  */
 import { Timer, type Timers } from './clock.js';
 
-interface Queued {
-  text: string;
+interface Queued<T> {
+  item: T;
   onSent: (() => void) | undefined;
 }
 
-export class CommandPacer {
+/** `T`: what is written (a command, encoded by the client when it goes out). */
+export class CommandPacer<T = string> {
   private tokens: number;
   private updatedAt: number;
-  private readonly queue: Queued[] = [];
+  private readonly queue: Queued<T>[] = [];
   private readonly timer: Timer;
 
   constructor(
     private readonly perSecond: number,
     private readonly timers: Timers,
-    private readonly write: (text: string) => void,
+    private readonly write: (item: T) => void,
   ) {
     this.tokens = perSecond;
     this.updatedAt = timers.now();
@@ -37,13 +38,13 @@ export class CommandPacer {
   }
 
   /** Sends now if the bucket allows, else queues in order; `onSent` runs when written. */
-  send(text: string, onSent?: () => void): void {
+  send(item: T, onSent?: () => void): void {
     if (this.queue.length === 0 && this.take()) {
-      this.write(text);
+      this.write(item);
       onSent?.();
       return;
     }
-    this.queue.push({ text, onSent });
+    this.queue.push({ item, onSent });
     if (!this.timer.active) this.timer.start(this.wait());
   }
 
@@ -79,9 +80,9 @@ export class CommandPacer {
 
   private readonly drain = (): void => {
     while (this.queue.length > 0 && this.take()) {
-      const item = this.queue.shift() as Queued;
-      this.write(item.text);
-      item.onSent?.();
+      const queued = this.queue.shift() as Queued<T>;
+      this.write(queued.item);
+      queued.onSent?.();
     }
     if (this.queue.length > 0) this.timer.start(this.wait());
   };

@@ -1,7 +1,8 @@
 /**
- * Inbound frames: events to their subscription (duplicates dropped there), replies to
- * the command they answer (by `replyTo`), errors to the subscription, the command or
- * the client. Unknown frame types are ignored, so a newer server can add some.
+ * Inbound frames, decoded by the connection's codec into their JSON shape (both formats
+ * alike): events to their subscription (duplicates dropped there), replies to the
+ * command they answer (by `replyTo`), errors to the subscription, the command or the
+ * client. Unknown frame types are ignored, so a newer server can add some.
  */
 import { Problem, type ConnectedFrame, type Envelope, type ErrorFrame, type SubscribedFrame } from '@herald/protocol';
 import { HeraldError } from './errors.js';
@@ -58,15 +59,9 @@ export class FrameRouter {
     this.pending = host.commands.pending;
   }
 
-  handle(text: string): void {
-    let frame: FrameFields;
-    try {
-      frame = JSON.parse(text) as FrameFields;
-    } catch {
-      this.host.emitError(new HeraldError('protocol', 'The server sent a frame that is not JSON'));
-      return;
-    }
-    if (typeof frame !== 'object' || frame === null) return;
+  handle(decoded: unknown): void {
+    if (typeof decoded !== 'object' || decoded === null) return;
+    const frame = decoded as FrameFields;
     // Events first: they are the hot path, and the only frames with a seq.
     if (typeof frame.seq === 'string' && typeof frame.channel === 'string') {
       const subscription = this.subscriptions.get(frame.channel);

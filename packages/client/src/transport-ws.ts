@@ -22,7 +22,7 @@ function loadWs(): Promise<WsModule> {
 export interface WsTransportOptions {
   /** Extra handshake headers (the token's `Authorization` header is added when there is a token). */
   headers?: Record<string, string>;
-  /** Per-message deflate; off by default (small JSON frames gain little, cost CPU). */
+  /** Per-message deflate; off by default (small frames gain little, cost CPU). */
   perMessageDeflate?: boolean;
   /**
    * The `http.Agent` (or `https.Agent`) that opens the TCP connection: an HTTP(S) proxy
@@ -55,8 +55,9 @@ export function wsTransport(options: WsTransportOptions = {}): TransportFactory 
       if (!done) handlers.open();
     });
     socket.on('message', (data, isBinary) => {
-      if (done || isBinary) return;
-      handlers.message(Array.isArray(data) ? Buffer.concat(data).toString() : data.toString());
+      if (done) return;
+      const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      handlers.message(isBinary ? buffer : buffer.toString());
     });
     socket.on('ping', () => {
       if (!done) handlers.activity();
@@ -70,8 +71,8 @@ export function wsTransport(options: WsTransportOptions = {}): TransportFactory 
       handlers.close(code, reason.toString(), httpStatus);
     });
     return {
-      send(text) {
-        if (socket.readyState === WebSocket.OPEN) socket.send(text);
+      send(data) {
+        if (socket.readyState === WebSocket.OPEN) socket.send(data);
       },
       close(code, reason) {
         socket.close(code, reason);

@@ -9,8 +9,8 @@
 export interface TransportHandlers {
   /** The WebSocket handshake completed. */
   open(): void;
-  /** One text frame. */
-  message(text: string): void;
+  /** One frame: a text frame as a string, a binary frame as bytes. */
+  message(data: string | Uint8Array): void;
   /** A sign of life that is not a message (a protocol ping), where the platform shows it. */
   activity(): void;
   /** The connection ended (or never opened). Called at most once. */
@@ -20,7 +20,8 @@ export interface TransportHandlers {
 }
 
 export interface Transport {
-  send(text: string): void;
+  /** A string goes as a text frame, bytes as a binary frame. */
+  send(data: string | Uint8Array): void;
   /** Starts the closing handshake; `close` is reported when it completes. */
   close(code: number, reason: string): void;
   /** Drops the connection at once; no handler is called afterwards. */
@@ -40,7 +41,9 @@ export type TransportFactory = (request: ConnectRequest, handlers: TransportHand
 /** The part of the WHATWG `WebSocket` the client uses. */
 export interface WebSocketLike {
   readonly readyState: number;
-  send(data: string): void;
+  /** Set to `arraybuffer` so binary frames (v1.protobuf) arrive as bytes, not Blobs. */
+  binaryType?: string;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
@@ -73,6 +76,7 @@ export function withQueryToken(url: string, token: string | undefined): string {
 export function nativeTransport(WebSocketImpl: WebSocketConstructor): TransportFactory {
   return (request, handlers) => {
     const socket = new WebSocketImpl(withQueryToken(request.url, request.token), request.protocols);
+    socket.binaryType = 'arraybuffer';
     let done = false;
     const finish = (code: number, reason: string): void => {
       if (done) return;
@@ -82,14 +86,14 @@ export function nativeTransport(WebSocketImpl: WebSocketConstructor): TransportF
     };
     socket.onopen = () => handlers.open();
     socket.onmessage = (event) => {
-      // Text frames only: v1.json never carries binary data.
-      if (typeof event.data === 'string') handlers.message(event.data);
+      const bytes = typeof event.data === 'string' ? event.data : bytesOf(event.data);
+      if (bytes !== undefined) handlers.message(bytes);
     };
     socket.onerror = () => handlers.error(new Error('WebSocket error'));
     socket.onclose = (event) => finish(event.code, event.reason);
     return {
-      send(text) {
-        if (socket.readyState === OPEN) socket.send(text);
+      send(data) {
+        if (socket.readyState === OPEN) socket.send(data);
       },
       close(code, reason) {
         try {
@@ -114,6 +118,13 @@ export function nativeTransport(WebSocketImpl: WebSocketConstructor): TransportF
       },
     };
   };
+}
+
+/** A binary message as bytes: an ArrayBuffer (binaryType arraybuffer) or a view on one (`ws`'s Buffer). */
+function bytesOf(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
 }
 
 function detach(socket: WebSocketLike): void {

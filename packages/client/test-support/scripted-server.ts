@@ -4,10 +4,26 @@
  * awaitable so tests never sleep. By default each connection gets a `connected` frame
  * and its commands are answered; tests switch that off per connection to script
  * failures (silence, refusals, close codes).
+ *
+ * It speaks the subprotocol the client offers first, `v1.json` or `v1.protobuf`; tests
+ * script frames in their JSON shape either way (the protobuf twin is encoded here).
  */
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { ConnectedFrame, ErrorFrame, ProblemDefinition, ServerFrame, SubscribedFrame, UnsubscribedFrame } from '@herald/protocol';
+import {
+  decodeClientCommand,
+  encodeConnectedMessage,
+  encodeErrorMessage,
+  encodeEventMessage,
+  encodePongMessage,
+  encodeSubscribedMessage,
+  encodeUnsubscribedMessage,
+  type EventEnvelope,
+} from '@herald/protocol/protobuf';
+
+const SUBPROTOCOLS = ['v1.json', 'v1.protobuf'];
 
 export interface ServerCommand {
   type: string;
@@ -52,6 +68,10 @@ export class ServerConnection {
   silent = false;
   readonly commands: ServerCommand[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** The negotiated subprotocol's format. */
+  readonly format: 'json' | 'protobuf';
+  /** Frames of the other kind than the format's (a JSON server got binary, or the reverse). */
+  readonly wrongKind: Buffer[] = [];
   private readonly inbox = new Inbox<ServerCommand>();
 
   constructor(
@@ -61,8 +81,13 @@ export class ServerConnection {
     readonly index: number,
   ) {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-    ws.on('message', (data) => {
-      const command = JSON.parse(data.toString()) as ServerCommand;
+    this.format = ws.protocol === 'v1.protobuf' ? 'protobuf' : 'json';
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary !== (this.format === 'protobuf')) {
+        this.wrongKind.push(data);
+        return;
+      }
+      const command = this.format === 'protobuf' ? commandOf(data) : (JSON.parse(data.toString()) as ServerCommand);
       this.commands.push(command);
       if (this.autoReply && !this.silent) this.answer(command);
       this.inbox.push(command);
@@ -79,8 +104,16 @@ export class ServerConnection {
     return this.inbox.take((command) => type === undefined || command.type === type);
   }
 
+  /** A frame in its JSON shape; sent as the protobuf twin on v1.protobuf. */
   send(frame: object): void {
-    if (!this.silent) this.ws.send(JSON.stringify(frame));
+    if (this.silent) return;
+    if (this.format === 'protobuf') this.ws.send(protobufOf(frame as ScriptedFrame), { binary: true });
+    else this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Bytes or text as they are (malformed frames). */
+  sendRaw(data: string | Buffer): void {
+    this.ws.send(data, { binary: typeof data !== 'string' });
   }
 
   sendConnected(): void {
@@ -157,7 +190,7 @@ export class ScriptedServer {
         host: '127.0.0.1',
         port: 0,
         path: '/v1/ws',
-        handleProtocols: (protocols) => (protocols.has('v1.json') ? 'v1.json' : false),
+        handleProtocols: (protocols) => [...protocols].find((protocol) => SUBPROTOCOLS.includes(protocol)) ?? false,
         verifyClient: options.authorize
           ? (info, callback) => {
               if (options.authorize?.(tokenOf(info.req))) callback(true);
@@ -183,6 +216,35 @@ export class ScriptedServer {
   close(): Promise<void> {
     for (const client of this.wss.clients) client.terminate();
     return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+/** A ClientCommand as the JSON command it means (a malformed one is recorded as `invalid`). */
+function commandOf(bytes: Buffer): ServerCommand {
+  const decoded = decodeClientCommand(bytes);
+  return decoded.ok ? (decoded.command as ServerCommand) : { type: 'invalid', id: decoded.replyTo };
+}
+
+/** A server frame as tests script it (PROTOCOL.md section 3): the fields the encoders read. */
+type ScriptedFrame = ServerFrame & { replyTo?: string; channel?: string };
+
+/** The protobuf twin of a frame scripted in its JSON shape. */
+function protobufOf(frame: ScriptedFrame): Uint8Array {
+  switch (frame.type) {
+    case 'connected':
+      return encodeConnectedMessage((frame as ConnectedFrame).id, (frame as ConnectedFrame).data);
+    case 'subscribed':
+      return encodeSubscribedMessage(frame.replyTo, (frame as SubscribedFrame).data);
+    case 'unsubscribed':
+      return encodeUnsubscribedMessage(frame.replyTo, (frame as UnsubscribedFrame).data.channel);
+    case 'pong':
+      return encodePongMessage(frame.replyTo);
+    case 'error': {
+      const { error } = frame as ErrorFrame;
+      return encodeErrorMessage({ type: error.type } as ProblemDefinition, error.message, frame.replyTo, frame.channel);
+    }
+    default:
+      return encodeEventMessage(frame as EventEnvelope);
   }
 }
 
