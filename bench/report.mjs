@@ -79,8 +79,8 @@ const sections = {
     ),
   ingest: (r) =>
     table(
-      ['system', 'mode', 'events/s', 'ingest CPU %', 'µs ingest CPU per event', 'Redis CPU %', 'request p50 ms', 'request p99 ms', 'rejected'],
-      r.rows.map((x) => [INGEST_LABELS[x.system] ?? x.system, x.mode, n(x.eventsPerSec), n(x.ingestCpuPercent), ms(x.ingestCpuUsPerEvent), n(x.redisCpuPercent), ms(x.requestLatencyMs.p50), ms(x.requestLatencyMs.p99), n(x.rejected)]),
+      ['system', 'Redis', 'mode', 'events/s', 'ingest CPU %', 'µs ingest CPU per event', 'Redis CPU % (all masters)', 'µs Redis CPU per publication', 'request p50 ms', 'request p99 ms', 'rejected'],
+      r.rows.map((x) => [INGEST_LABELS[x.system] ?? x.system, x.topology === 'redis-cluster' ? `cluster, ${x.redisProcesses} masters` : 'one Redis', x.mode, n(x.eventsPerSec), n(x.ingestCpuPercent), ms(x.ingestCpuUsPerEvent), n(x.redisCpuPercent), ms(x.redisCpuUsPerPublication), ms(x.requestLatencyMs.p50), ms(x.requestLatencyMs.p99), n(x.rejected)]),
     ),
 };
 
@@ -113,7 +113,7 @@ function targets(results) {
     const verdict = con.medianConnectionsPerSec >= 5000 ? 'met' : con.connectionsPerSec >= 5000 ? 'met in the best round, not in the median' : 'not met';
     rows.push(['connect: ≥ 5,000 connections/s per node', `${n(con.connectionsPerSec)}/s best round, median ${n(con.medianConnectionsPerSec)}/s`, verdict]);
   }
-  const ing = results.ingest?.rows.filter((r) => r.system === 'herald' && r.batch > 1).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
+  const ing = results.ingest?.rows.filter((r) => r.system === 'herald' && r.batch > 1 && r.topology !== 'redis-cluster').sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
   if (ing) rows.push(['ingest: ≥ 20,000 events/s with batches', `${n(ing.eventsPerSec)} events/s (${ing.mode})`, ing.eventsPerSec >= 20000 ? 'met' : 'not met']);
   return rows.length ? table(['target (2 cores, server and load on one box)', 'measured', ''], rows) : '_No results yet._';
 }

@@ -140,7 +140,7 @@ function markdown() {
     out.push('');
     out.push('| topology | events/s | Redis CPU µs per publication |');
     out.push('|---|--:|--:|');
-    for (const row of costs.shards) out.push(`| ${row.mode} | ${row.eventsPerSec.toLocaleString('en-US')} | ${round(row.redisCpuUsPerPublication)} |`);
+    for (const row of costs.shards) out.push(`| ${row.topology === 'redis-cluster' ? '3-shard cluster' : 'one Redis'}, ${row.mode} | ${row.eventsPerSec.toLocaleString('en-US')} | ${round(row.redisCpuUsPerPublication)} |`);
   }
   out.push('');
   if (result.missing) {

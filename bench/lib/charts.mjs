@@ -160,7 +160,10 @@ export function chartsFor(result) {
       ];
     case 'ingest': {
       const modes = [...new Set(rows.map((r) => r.mode))];
-      const series = seriesFor(systems, { herald: 'Herald ingest', raw: 'HTTP → PUBLISH (raw)', sio: 'HTTP → Socket.IO emitter' });
+      // Herald on a Redis Cluster is a series of its own next to Herald on one Redis.
+      const key = (r) => (r.topology === 'redis-cluster' ? `${r.system}-cluster` : r.system);
+      const keys = [...systems.slice(0, 1), ...(rows.some((r) => key(r) === 'herald-cluster') ? ['herald-cluster'] : []), ...systems.slice(1)];
+      const series = seriesFor(keys, { herald: 'Herald ingest (one Redis)', 'herald-cluster': 'Herald ingest (3-shard cluster)', raw: 'HTTP → PUBLISH (raw)', sio: 'HTTP → Socket.IO emitter' });
       return [
         {
           suffix: '',
@@ -168,7 +171,7 @@ export function chartsFor(result) {
             title: 'ingest: events per second accepted by one process (Redis)',
             subtitle: sub,
             yLabel: 'events per second',
-            groups: modes.map((mode) => ({ label: mode.length > 30 ? `${mode.slice(0, 28)}…` : mode, values: systems.map((s) => rows.find((r) => r.system === s && r.mode === mode)?.eventsPerSec) })),
+            groups: modes.map((mode) => ({ label: mode.length > 30 ? `${mode.slice(0, 28)}…` : mode, values: keys.map((k) => rows.find((r) => key(r) === k && r.mode === mode)?.eventsPerSec) })),
             series,
           }),
         },

@@ -3,7 +3,7 @@
  * load generators and publishers (forked, with IPC). Every process is tracked by PID
  * and killed by PID when the run ends, whatever happened. Nothing is killed by name.
  */
-import { fork, spawn } from 'node:child_process';
+import { execFile, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -208,12 +208,12 @@ export function rssBytes(pid) {
   return match ? Number(match[1]) * 1024 : NaN;
 }
 
-/** Starts a private redis-server on a free port (no persistence). */
-export async function startRedis() {
+/** Starts a private redis-server on a free port (no persistence); `args` are extra `--name value` pairs. */
+export async function startRedis(args = []) {
   const port = await freePort();
   const dir = tempDir('redis');
   const child = track(
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxclients', '20000', '--loglevel', 'warning'], {
+    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxclients', '20000', '--loglevel', 'warning', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -234,6 +234,54 @@ export async function startRedis() {
     }
   }
   return { pid: child.pid, port, url: `redis://127.0.0.1:${port}`, child, stop: () => stopChild(child) };
+}
+
+/**
+ * A private Redis Cluster of `masters` masters (no replicas, no persistence), joined with
+ * `redis-cli --cluster create` as an operator would. Returns `{ pids, nodes, stop }`:
+ * `nodes` is the REDIS_CLUSTER_NODES value.
+ */
+export async function startRedisCluster(masters = 3) {
+  const servers = [];
+  const stop = () => Promise.all(servers.map((server) => server.stop()));
+  try {
+    for (let i = 0; i < masters; i++) {
+      // The cluster bus gets a free port of its own (port + 10000 may be out of range or taken).
+      const busPort = await freePort();
+      servers.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort), '--cluster-node-timeout', '5000']));
+    }
+    const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
+    await new Promise((resolve, reject) => {
+      execFile('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 60_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`redis-cli --cluster create failed: ${error.message}\n${stdout}${stderr}`)) : resolve(),
+      );
+    });
+    const { Redis } = await import('ioredis');
+    const deadline = Date.now() + 30_000;
+    // Every node must agree the cluster is ok (gossip; nothing announces it).
+    for (;;) {
+      const states = await Promise.all(
+        servers.map(async (server) => {
+          const client = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+          client.on('error', () => {});
+          try {
+            return /cluster_state:ok/.test(String(await client.cluster('INFO')));
+          } catch {
+            return false;
+          } finally {
+            client.disconnect();
+          }
+        }),
+      );
+      if (states.every(Boolean)) break;
+      if (Date.now() > deadline) throw new Error('Redis Cluster not ok after 30 s');
+      await sleep(100);
+    }
+    return { pids: servers.map((server) => server.pid), nodes: addresses.join(','), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 export async function fetchJson(url, options) {

@@ -5,12 +5,16 @@
  *   redis   `nodes` server processes on one redis-server, plus one ingest process
  *           (Herald: `herald edge` x nodes + `herald ingest`; Socket.IO: the Redis
  *           adapter; raw ws: Redis pub/sub), publishers post to the ingest process
+ *   redis-cluster  the same on a 3-master Redis Cluster (Herald only)
+ *
+ * `redisPids` lists the Redis processes of either (one, or every master), so that a
+ * scenario sums their CPU.
  *
  * Every system speaks to the same load generators (lib/wsclient.mjs).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_KEY, CLI, SECRET, spawnServer, startRedis, stopChild, tempDir } from './proc.mjs';
+import { API_KEY, CLI, SECRET, spawnServer, startRedis, startRedisCluster, stopChild, tempDir } from './proc.mjs';
 
 export const SYSTEMS = {
   herald: { label: 'Herald', protocol: 'herald', path: '/v1/ws', publish: 'herald' },
@@ -64,15 +68,18 @@ function heraldEnv(extra) {
  * Starts `system` and returns its parts:
  *   edges: [{pid, port, url}]   the processes holding client connections
  *   ingest: [{pid, url}]        where publishers post
- *   redis:  {pid, url} | undefined
+ *   redis:  {pid, url} | undefined   (one Redis)
+ *   redisPids: [pid]                 (one Redis, or the cluster's masters)
  */
 export async function startSystem(system, { topology = 'memory', nodes = 1, profileDir, env = {}, admission = false, nodeOptions = [] } = {}) {
   const meta = SYSTEMS[system];
   const nodeArgs = (role) => [...nodeOptions, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${system}-${role}-${Date.now()}.cpuprofile`] : [])];
-  const parts = { system, meta, topology, edges: [], ingest: [], redis: undefined, others: [] };
+  const parts = { system, meta, topology, edges: [], ingest: [], redis: undefined, redisPids: [], others: [] };
+  let cluster;
   const stop = async () => {
     await Promise.all([...parts.edges, ...parts.ingest, ...parts.others].map((p) => stopChild(p.child)));
     if (parts.redis) await parts.redis.stop();
+    if (cluster) await cluster.stop();
   };
   parts.stop = stop;
   try {
@@ -89,18 +96,28 @@ export async function startSystem(system, { topology = 'memory', nodes = 1, prof
       }
       return parts;
     }
-    parts.redis = await startRedis();
-    const redisUrl = parts.redis.url;
+    let heraldRedis;
+    if (topology === 'redis-cluster') {
+      if (system !== 'herald') throw new Error(`${system} has no redis-cluster topology here`);
+      cluster = await startRedisCluster(3);
+      parts.redisPids = cluster.pids;
+      heraldRedis = { REDIS_CLUSTER_NODES: cluster.nodes };
+    } else {
+      parts.redis = await startRedis();
+      parts.redisPids = [parts.redis.pid];
+      heraldRedis = { REDIS_URL: parts.redis.url };
+    }
+    const redisUrl = parts.redis?.url;
     for (let i = 0; i < nodes; i++) {
       if (system === 'herald') {
-        parts.edges.push(await spawnServer({ name: `herald edge ${i}`, args: [CLI, 'edge'], env: heraldEnv({ REDIS_URL: redisUrl, NODE_ID: `edge-${i}`, ...env }), nodeArgs: nodeArgs(`edge${i}`) }));
+        parts.edges.push(await spawnServer({ name: `herald edge ${i}`, args: [CLI, 'edge'], env: heraldEnv({ ...heraldRedis, NODE_ID: `edge-${i}`, ...env }), nodeArgs: nodeArgs(`edge${i}`) }));
       } else {
         const script = system === 'raw' ? 'bench/servers/raw-ws.mjs' : 'bench/servers/socketio.mjs';
         parts.edges.push(await spawnServer({ name: `${system} ${i}`, args: [script], env: { JWT_SECRET: SECRET, PORT: '0', REDIS_URL: redisUrl, ...(admission ? { ADMISSION: 'redis' } : {}), ...env }, nodeArgs: nodeArgs(`node${i}`) }));
       }
     }
     if (system === 'herald') {
-      parts.ingest.push(await spawnServer({ name: 'herald ingest', args: [CLI, 'ingest'], env: heraldEnv({ REDIS_URL: redisUrl, NODE_ID: 'ingest-0', INGEST_STREAM_ENABLED: 'false', ...env }), nodeArgs: nodeArgs('ingest') }));
+      parts.ingest.push(await spawnServer({ name: 'herald ingest', args: [CLI, 'ingest'], env: heraldEnv({ ...heraldRedis, NODE_ID: 'ingest-0', INGEST_STREAM_ENABLED: 'false', ...env }), nodeArgs: nodeArgs('ingest') }));
     } else {
       parts.ingest.push(await spawnServer({ name: `${system} ingest`, args: ['bench/servers/peer-ingest.mjs'], env: { REDIS_URL: redisUrl, KIND: system, PORT: '0' }, nodeArgs: nodeArgs('ingest') }));
     }

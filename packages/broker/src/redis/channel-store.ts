@@ -6,14 +6,15 @@
  * because the topology is changing is sent again within that deadline
  * (cluster-retry.ts).
  */
-import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { isValidSeq } from '@herald/protocol';
 import { BrokerUnavailableError, type HistoryResult, type Publication, type PublishRequest, type PublishResult, type RetentionOptions } from '../broker.js';
 import { isRetryable, retryOnCluster } from './cluster-retry.js';
 import { toBrokerError, withDeadline } from './errors.js';
+import { groupByShard } from './shard-pipelines.js';
 import type { KeyLayout } from './keys.js';
 import { HistoryCode } from './lua.js';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, queueScript, runScript, runScriptBuffer, type ScriptArg } from './scripts.js';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT, runScript, runScriptBuffer, runScriptCalls, type ScriptArg } from './scripts.js';
 
 const HISTORY_REASONS = {
   [HistoryCode.unknownChannel]: 'unknown-channel',
@@ -111,37 +112,23 @@ export class RedisChannelStore {
   }
 
   /**
-   * The batch as pipelines of script calls: one pipeline for a single Redis, one per
-   * master for a cluster (an ioredis cluster pipeline must stay on one node); each call
-   * carries up to PUBLICATIONS_PER_CALL requests of one slot (a script's keys must
-   * share a slot in a cluster). Request order is kept inside each slot, so a channel's
-   * publications keep the batch order.
+   * The batch as pipelines of script calls: one pipeline per shard (shard-pipelines.ts);
+   * each call carries up to PUBLICATIONS_PER_CALL requests of one slot on a cluster (a
+   * script's keys must share a slot there). Request order is kept inside each slot, so
+   * a channel's publications keep the batch order.
    */
   private pipelineGroups(requests: readonly PublishRequest[]): number[][][] {
-    if (requests.length === 0) return [];
-    if (!(this.client instanceof Cluster)) return [chunk(requests.map((_, i) => i), PUBLICATIONS_PER_CALL)];
-    const slots = this.client.slots;
-    // ioredis accepts a pipeline only when its slots share a node group (master and
-    // replicas) in its own table; that table, when readable, is the grouping to use.
-    const groupsBySlot = (this.client as unknown as { _groupsBySlot?: Array<number | undefined> })._groupsBySlot;
-    const bySlot = new Map<number, number[]>();
-    requests.forEach((request, i) => {
-      const slot = this.keys.slot(request.channel);
-      const group = bySlot.get(slot);
-      if (group) group.push(i);
-      else bySlot.set(slot, [i]);
+    if (!(this.client instanceof Cluster)) return groupByShard(this.client, requests.map(() => 0)).map((indices) => chunk(indices, PUBLICATIONS_PER_CALL));
+    const slots = requests.map((request) => this.keys.slot(request.channel));
+    return groupByShard(this.client, slots).map((indices) => {
+      const bySlot = new Map<number, number[]>();
+      for (const index of indices) {
+        const same = bySlot.get(slots[index]!);
+        if (same) same.push(index);
+        else bySlot.set(slots[index]!, [index]);
+      }
+      return [...bySlot.values()].flatMap((same) => chunk(same, PUBLICATIONS_PER_CALL));
     });
-    const byNode = new Map<string, number[][]>();
-    for (const [slot, indices] of bySlot) {
-      // Before the slot map is known, a pipeline per slot is always valid.
-      const group = groupsBySlot?.[slot];
-      const node = group !== undefined ? `group:${group}` : (slots[slot]?.join(';') ?? `slot:${slot}`);
-      const calls = chunk(indices, PUBLICATIONS_PER_CALL);
-      const pipeline = byNode.get(node);
-      if (pipeline) pipeline.push(...calls);
-      else byNode.set(node, calls);
-    }
-    return [...byNode.values()];
   }
 
   /**
@@ -202,20 +189,16 @@ export class RedisChannelStore {
     failed: FailedCall[],
     deadline: number,
   ): Promise<void> {
-    const pipeline: ChainableCommander = this.client.pipeline();
-    calls.forEach((indices, position) => {
-      const [keys, args] = this.publishCommand(indices.map((index) => requests[index]!));
-      queueScript(pipeline, PUBLISH_SCRIPT, keys, args, position === 0);
-    });
-    let replies: Array<[Error | null, unknown]> | null;
+    const scriptCalls = calls.map((indices) => this.publishCommand(indices.map((index) => requests[index]!)));
+    let replies: Array<[Error | null, unknown]>;
     try {
-      replies = await withDeadline(pipeline.exec(), Math.max(1, deadline - Date.now()), 'publish batch');
+      replies = await withDeadline(runScriptCalls(this.client, PUBLISH_SCRIPT, scriptCalls), Math.max(1, deadline - Date.now()), 'publish batch');
     } catch (error) {
       for (const indices of calls) failed.push({ indices, error });
       return;
     }
     calls.forEach((indices, position) => {
-      const reply = replies?.[position];
+      const reply = replies[position];
       let outcome: PublishResult[] | Error;
       if (!reply) outcome = new BrokerUnavailableError('Redis publish batch returned no reply');
       else if (reply[0]) {

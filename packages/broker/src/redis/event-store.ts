@@ -8,16 +8,18 @@
  * - A cluster: an event's keys span slots, so no script can cover it. The id is claimed
  *   first (`SET NX GET` to 'p'), the event published with the id as each channel's
  *   dedupe key, and the id then marked done with its channels. A retry that finds 'p'
- *   publishes again, and the per-channel dedupe keys keep it from duplicating.
+ *   publishes again, and the per-channel dedupe keys keep it from duplicating. Each
+ *   step is one pipeline per shard for the whole batch (shard-pipelines.ts).
  */
-import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { BrokerUnavailableError, type EventPublishRequest, type EventPublishResult, type PublishRequest, type RetentionOptions } from '../broker.js';
 import { PUBLICATIONS_PER_CALL, type RedisChannelStore } from './channel-store.js';
-import { retryOnCluster } from './cluster-retry.js';
 import { toBrokerError, withDeadline } from './errors.js';
 import type { KeyLayout } from './keys.js';
 import { EVENT_PENDING } from './lua.js';
-import { EVENTS_SCRIPT, queueScript, type ScriptArg } from './scripts.js';
+import { EVENTS_SCRIPT, runScriptCalls, type ScriptArg } from './scripts.js';
+import { runPerShard, type ShardCommand } from './shard-pipelines.js';
+import { keySlot } from './slot.js';
 
 export class RedisEventStore {
   private readonly scriptHead: readonly ScriptArg[];
@@ -41,21 +43,17 @@ export class RedisEventStore {
 
   private async publishAtomically(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
     const calls = callsOf(events);
-    const pipeline: ChainableCommander = this.client.pipeline();
-    calls.forEach((call, position) => {
-      const [keys, args] = this.eventsCommand(call.map((index) => events[index]!));
-      queueScript(pipeline, EVENTS_SCRIPT, keys, args, position === 0);
-    });
+    const scriptCalls = calls.map((call) => this.eventsCommand(call.map((index) => events[index]!)));
     const results = new Array<EventPublishResult | Error>(events.length);
-    let replies: Array<[Error | null, unknown]> | null;
+    let replies: Array<[Error | null, unknown]>;
     try {
-      replies = await withDeadline(pipeline.exec(), this.timeoutMs, 'publish events');
+      replies = await withDeadline(runScriptCalls(this.client, EVENTS_SCRIPT, scriptCalls), this.timeoutMs, 'publish events');
     } catch (error) {
       results.fill(toBrokerError(error, 'publish events'));
       return results;
     }
     calls.forEach((call, position) => {
-      const reply = replies?.[position];
+      const reply = replies[position];
       for (const [i, index] of call.entries()) {
         const event = events[index]!;
         if (!reply) results[index] = new BrokerUnavailableError('Redis publish events returned no reply');
@@ -80,45 +78,52 @@ export class RedisEventStore {
     return [keys, args];
   }
 
+  /**
+   * Three steps, each one pipeline per shard whatever the number of events (claims,
+   * publications, completions), so a batch costs three round trips per shard.
+   */
   private async publishAcrossSlots(client: Cluster, events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
     const results = new Array<EventPublishResult | Error>(events.length);
-    // 1. Claim every id; what was there says whether the event is done. Each claim
-    // stands alone: an id whose key sits on a failing shard fails that event only. A
-    // claim is SET NX, so sending it again is safe. The publications get a deadline of
-    // their own: events whose claims went through are not starved by one that waited
-    // for a failing shard.
-    const deadline = Date.now() + this.timeoutMs;
-    const previous = await Promise.all(
-      events.map(({ id }) =>
-        retryOnCluster(client, () => client.set(this.keys.event(id), EVENT_PENDING, 'PX', this.eventTtl, 'NX', 'GET'), deadline, true, 'claim event').catch(
-          (error: unknown) => toBrokerError(error, 'claim event'),
-        ),
-      ),
-    );
-    // 2. Publish what is not done, each channel deduped by the event id; an id repeated
-    // in this call publishes once (its later occurrences claimed it as pending).
+    // An id repeated in this call is claimed and published once, by its first occurrence.
     const firstOf = new Map<string, number>();
-    const requests: PublishRequest[] = [];
-    const spans: Array<[start: number, end: number]> = [];
     events.forEach((event, index) => {
-      const claim = previous[index];
+      if (!firstOf.has(event.id)) firstOf.set(event.id, index);
+    });
+    const firsts = [...firstOf.values()];
+
+    // 1. Claim every id; what was there says whether the event is done. Each claim
+    // stands alone: one refused or lost (its shard failing over) is sent again alone
+    // within the deadline, and fails its event only. A claim is SET NX, so sending it
+    // again is safe.
+    const claims = await runPerShard(
+      client,
+      firsts.map((index) => this.setCommand(events[index]!.id, [EVENT_PENDING, 'PX', this.eventTtl, 'NX', 'GET'])),
+      { deadline: Date.now() + this.timeoutMs, idempotent: true, what: 'claim event' },
+    );
+
+    // 2. Publish what is not done, each channel deduped by the event id. The
+    // publications get a deadline of their own: events whose claims went through are
+    // not starved by one that waited for a failing shard.
+    const requests: PublishRequest[] = [];
+    const spans = new Map<number, [start: number, end: number]>();
+    firsts.forEach((index, k) => {
+      const claim = claims[k];
       if (claim instanceof Error) {
-        results[index] = claim;
+        results[index] = toBrokerError(claim, 'claim event');
         return;
       }
       const done = doneChannels(claim);
-      if (done) results[index] = { duplicate: true, channels: done };
-      else if (firstOf.has(event.id)) return;
-      else {
-        firstOf.set(event.id, index);
-        spans[index] = [requests.length, requests.length + event.requests.length];
-        for (const request of event.requests) requests.push({ ...request, idempotencyKey: event.id });
+      if (done) {
+        results[index] = { duplicate: true, channels: done };
+        return;
       }
+      const event = events[index]!;
+      spans.set(index, [requests.length, requests.length + event.requests.length]);
+      for (const request of event.requests) requests.push({ ...request, idempotencyKey: event.id });
     });
     const published = requests.length > 0 ? await this.channels.publishBatch(requests) : [];
-    const done: Array<[string, string]> = [];
-    for (const [id, index] of firstOf) {
-      const [start, end] = spans[index]!;
+    const completions: ShardCommand[] = [];
+    for (const [index, [start, end]] of spans) {
       const mine = published.slice(start, end);
       const failure = mine.find((result): result is Error => result instanceof Error);
       if (failure) {
@@ -127,21 +132,26 @@ export class RedisEventStore {
       }
       const channels = events[index]!.requests.map((request) => request.channel);
       results[index] = { duplicate: mine.length > 0 && mine.every((result) => !(result instanceof Error) && result.duplicate), channels };
-      done.push([this.keys.event(id), JSON.stringify(channels)]);
+      completions.push(this.setCommand(events[index]!.id, [JSON.stringify(channels), 'KEEPTTL', 'XX']));
     }
     events.forEach((event, index) => {
       if (results[index] !== undefined) return;
       const first = results[firstOf.get(event.id)!]!;
       results[index] = first instanceof Error ? first : { ...first, duplicate: true };
     });
+
     // 3. Mark them done. Should this fail, a retry publishes again through the
     // per-channel dedupe keys: safe while they last (dedupeTtlMs).
-    await withDeadline(
-      Promise.all(done.map(([key, channels]) => client.set(key, channels, 'KEEPTTL', 'XX'))),
-      this.timeoutMs,
-      'complete events',
-    ).catch(() => undefined);
+    if (completions.length > 0) {
+      await runPerShard(client, completions, { deadline: Date.now() + this.timeoutMs, idempotent: true, what: 'complete events' });
+    }
     return results;
+  }
+
+  /** `SET <event key> ...args` as a command of a shard batch. */
+  private setCommand(id: string, args: readonly ScriptArg[]): ShardCommand {
+    const key = this.keys.event(id);
+    return { slot: keySlot(key), command: 'set', args: [key, ...args] };
   }
 }
 
@@ -163,8 +173,8 @@ function callsOf(events: readonly EventPublishRequest[]): number[][] {
   return calls;
 }
 
-function doneChannels(value: string | null | undefined): readonly string[] | undefined {
-  if (value === null || value === undefined || value === EVENT_PENDING) return undefined;
+function doneChannels(value: unknown): readonly string[] | undefined {
+  if (typeof value !== 'string' || value === EVENT_PENDING) return undefined;
   try {
     const channels: unknown = JSON.parse(value);
     return Array.isArray(channels) && channels.every((c) => typeof c === 'string') ? channels : undefined;

@@ -5,7 +5,7 @@
  * safe. Works the same on one Redis and on a Cluster (ioredis routes by KEYS).
  */
 import { createHash } from 'node:crypto';
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { EVENTS_LUA, HISTORY_LUA, PUBLISH_LUA } from './lua.js';
 
 export type ScriptArg = string | number | Buffer;
@@ -73,4 +73,29 @@ export function queueScript(
   first: boolean,
 ): void {
   pipeline.call(first ? 'eval' : 'evalsha', first ? script.source : script.sha, keys.length, ...keys, ...args);
+}
+
+/** KEYS and ARGV of one script call. */
+export type ScriptCall = readonly [keys: readonly string[], args: readonly ScriptArg[]];
+
+/**
+ * Runs calls of one script on one shard, in order, in one round trip: a pipeline whose
+ * first call is an EVAL (queueScript), or a single call alone as EVALSHA with its EVAL
+ * fallback. A lone call cannot be reordered by a NOSCRIPT, so it need not carry the
+ * script's body, which Redis would also hash on every request of a workload that
+ * publishes one event at a time.
+ * Resolves like `pipeline.exec()`: per call [error, null] or [null, reply].
+ */
+export async function runScriptCalls(client: Redis | Cluster, script: LuaScript, calls: readonly ScriptCall[]): Promise<Array<[Error | null, unknown]>> {
+  if (calls.length === 1) {
+    const [keys, args] = calls[0]!;
+    try {
+      return [[null, await runScript(client, script, keys, args)]];
+    } catch (error) {
+      return [[error instanceof Error ? error : new Error(String(error)), null]];
+    }
+  }
+  const pipeline = client.pipeline();
+  calls.forEach(([keys, args], position) => queueScript(pipeline, script, keys, args, position === 0));
+  return (await pipeline.exec()) ?? [];
 }
