@@ -429,6 +429,73 @@ describe('secrets and Redis variants', () => {
   });
 });
 
+describe('TLS from a kubernetes.io/tls Secret (PROTOCOL.md section 12)', () => {
+  let manifests: Manifest[];
+  beforeAll(async () => {
+    manifests = await render({ valuesFiles: [scenario('tls')] });
+  });
+
+  it('mounts the Secret read-only on both services and points TLS_CERT_FILE and TLS_KEY_FILE at it', () => {
+    for (const name of ['-edge', '-ingest']) {
+      const deployment = only(manifests, 'Deployment', name);
+      const volume = (podSpec(deployment).volumes as any[]).find((v) => v.name === 'tls');
+      expect(volume.secret).toMatchObject({ secretName: 'herald-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] });
+      const mount = (container(deployment).volumeMounts as any[]).find((m) => m.name === 'tls');
+      expect(mount).toEqual({ name: 'tls', mountPath: '/etc/herald/tls', readOnly: true });
+      const env = Object.fromEntries(envOf(deployment).map((e) => [e.name, resolveEnv(manifests, e)]));
+      expect(env.TLS_CERT_FILE).toBe('/etc/herald/tls/tls.crt');
+      expect(env.TLS_KEY_FILE).toBe('/etc/herald/tls/tls.key');
+      expect(env.TLS).toBeUndefined();
+    }
+  });
+
+  it('probes over HTTPS and scrapes metrics over https', () => {
+    for (const name of ['-edge', '-ingest']) {
+      const c = container(only(manifests, 'Deployment', name));
+      for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) expect(probe.httpGet.scheme).toBe('HTTPS');
+    }
+    const endpoint = (only(manifests, 'ServiceMonitor') as any).spec.endpoints[0];
+    expect(endpoint.scheme).toBe('https');
+    expect(endpoint.tlsConfig).toEqual({ insecureSkipVerify: true });
+  });
+
+  it('takes paths of certificates mounted otherwise, and a tlsConfig for the scrape', async () => {
+    const rendered = await render({
+      valuesFiles: [
+        DEFAULT,
+        valuesFile({ tls: { certFile: '/certs/fullchain.pem', keyFile: '/certs/privkey.pem' }, serviceMonitor: { enabled: true, tlsConfig: { serverName: 'herald.example.com' } } }),
+      ],
+    });
+    const edge = only(rendered, 'Deployment', '-edge');
+    expect(Object.fromEntries(envOf(edge).map((e) => [e.name, e.value]))).toMatchObject({ TLS_CERT_FILE: '/certs/fullchain.pem', TLS_KEY_FILE: '/certs/privkey.pem' });
+    expect((podSpec(edge).volumes as any[]).map((v) => v.name)).not.toContain('tls');
+    expect(container(edge).readinessProbe.httpGet.scheme).toBe('HTTPS');
+    expect((only(rendered, 'ServiceMonitor') as any).spec.endpoints[0].tlsConfig).toEqual({ serverName: 'herald.example.com' });
+  });
+
+  it('renders neither variable nor volume, and probes over HTTP, by default', async () => {
+    const rendered = await render({ valuesFiles: [DEFAULT] });
+    for (const name of ['-edge', '-ingest']) {
+      const deployment = only(rendered, 'Deployment', name);
+      expect(envOf(deployment).map((e) => e.name)).not.toContain('TLS_CERT_FILE');
+      expect((podSpec(deployment).volumes as any[]).map((v) => v.name)).not.toContain('tls');
+      expect(container(deployment).readinessProbe.httpGet.scheme).toBeUndefined();
+    }
+  });
+
+  it('refuses half a pair, a Secret and paths together, and TLS with Istio', async () => {
+    const refused = async (values: unknown, message: RegExp): Promise<void> => {
+      const result = await helm(['template', 'herald', chartDir, '--values', DEFAULT, '--values', valuesFile(values)]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(message);
+    };
+    await refused({ tls: { certFile: '/certs/tls.crt' } }, /tls\.certFile and tls\.keyFile go together/);
+    await refused({ tls: { secretName: 'herald-tls', keyFile: '/certs/tls.key', certFile: '/certs/tls.crt' } }, /tls\.secretName and tls\.certFile\/tls\.keyFile are exclusive/);
+    await refused({ tls: { secretName: 'herald-tls' }, istio: { enabled: true, hosts: ['ws.example.com'] } }, /tls and istio\.enabled/);
+    await refused({ tls: { secretName: 'Not_A_Secret' } }, /tls\/secretName|tls\.secretName/);
+  });
+});
+
 describe('values the chart refuses, with a message naming the value', () => {
   /** A value's name as the chart's own checks (edge.maxMessageSize) or Helm's schema errors (/edge/maxMessageSize) spell it. */
   const value = (path: string): string => `(${path.replaceAll('.', '\\.')}|/${path.replaceAll('.', '/')})`;

@@ -118,6 +118,18 @@ const VALUES: Record<string, Entry> = {
   REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', a: 'herald-cov', b: 'herald.cov_2', probes: ['herald', 'a.b-c_d', 'has space', 'x'.repeat(64), 'x'.repeat(65), 'a:b'] },
   ADMISSION_LEASE_PERIOD: { path: 'edge.admission.leasePeriod', a: '20s', b: '30s' },
   ADMISSION_FALLBACK_PER_NODE: { path: 'edge.admission.fallbackPerNode', a: 500, b: 'unlimited', probes: [''] },
+  // Paths in the container, like ROUTES_FILE; the chart sets them itself from tls.secretName.
+  // They go together: each is probed with the other set.
+  TLS_CERT_FILE: { path: 'tls.certFile', a: '/etc/custom/tls.crt', b: '/etc/custom/tls.crt', probes: ['/etc/herald/tls/tls.crt'], probeWith: { 'tls.keyFile': '/etc/custom/tls.key' } },
+  TLS_KEY_FILE: { path: 'tls.keyFile', a: '/etc/custom/tls.key', b: '/etc/custom/tls.key', probes: ['/etc/herald/tls/tls.key'], probeWith: { 'tls.certFile': '/etc/custom/tls.crt' } },
+};
+
+/**
+ * Variables the chart deliberately has no value for, and why. Each must exist in
+ * CONFIG_SCHEMA, and the chart must never render it (checked below).
+ */
+const NOT_IN_CHART: Record<string, string> = {
+  TLS: 'TLS=self-signed is for `herald start` only; edge and ingest refuse it, so a release takes tls.secretName or tls.certFile/keyFile',
 };
 
 /** Probes of each kind of CONFIG_SCHEMA: some good, some bad, some on the edges. */
@@ -180,7 +192,8 @@ const spec = (name: string): { services: readonly Service[]; default: string | u
 
 describe('CONFIG_SCHEMA and the chart', () => {
   it('has a chart value for every variable, and none for a variable that does not exist', () => {
-    expect(Object.keys(VALUES).sort()).toEqual([...schemaNames].sort());
+    expect([...Object.keys(VALUES), ...Object.keys(NOT_IN_CHART)].sort()).toEqual([...schemaNames].sort());
+    for (const [name, reason] of Object.entries(NOT_IN_CHART)) expect(reason.trim(), `${name}: why the chart has no value for it`).not.toBe('');
   });
 
   it('declares each value in values.yaml and values.schema.json, described by its variable', () => {
@@ -230,7 +243,7 @@ describe('CONFIG_SCHEMA and the chart', () => {
         }
       }
     }
-    expect([...checked].sort()).toEqual([...schemaNames].sort());
+    expect([...checked].sort()).toEqual(schemaNames.filter((name) => !(name in NOT_IN_CHART)).sort());
   });
 
   it('leaves NODE_ID to the service when nodeId.fromPodName is false', async () => {
@@ -249,6 +262,7 @@ describe('CONFIG_SCHEMA and the chart', () => {
         expect(new Set(names).size, `${file}: no variable twice in ${service}`).toBe(names.length);
         for (const name of names.filter((n) => !extra.has(n))) {
           expect(schemaNames, `${file}: ${service} gets ${name}`).toContain(name);
+          expect(Object.keys(NOT_IN_CHART), `${file}: ${service} gets ${name}, which the chart must not set`).not.toContain(name);
           expect(spec(name).services, `${file}: ${service} gets ${name}, which it does not read`).toContain(service);
         }
       }

@@ -449,6 +449,12 @@ const CRD_SHAPES: Record<string, Shape> = {
               targetPort: str(),
               path: str(/^\//),
               scheme: str(undefined, ['http', 'https']),
+              // prometheus-operator's SafeTLSConfig, the fields the chart may render.
+              tlsConfig: obj({
+                insecureSkipVerify: bool,
+                serverName: str(),
+                ca: obj({ secret: obj({ name: str(), key: str() }, ['key']), configMap: obj({ name: str(), key: str() }, ['key']) }),
+              }),
               interval: str(PROM_DURATION),
               scrapeTimeout: str(PROM_DURATION),
               honorLabels: bool,

@@ -28,6 +28,13 @@ export const CONFIG_SCHEMA = {
   JWT_MAX_TTL: optionalDuration({ services: BOTH, description: 'Refuse tokens that live longer than this (`exp - iat`, or `exp` - now without `iat`); tokens without `exp` are then refused too. Unset: no limit.', min: 1_000 }),
   INGEST_API_KEYS: list({ services: INGEST, description: 'Static bearer keys accepted by the ingest API, besides JWTs with scope `events:publish`.', secret: true }),
 
+  // TLS (PROTOCOL.md section 12). The files are read and checked at start and watched
+  // afterwards (tls.ts): loadConfig only sees names, so `herald check`-like callers
+  // and the chart's tests can validate a configuration without the certificates.
+  TLS_CERT_FILE: text({ services: BOTH, description: 'PEM certificate (chain) file: the edge serves `wss://` and `https://`, the ingest `https://`, on the same ports. Needs TLS_KEY_FILE. A changed file is picked up within 10 s for new connections (existing ones stay).' }),
+  TLS_KEY_FILE: text({ services: BOTH, description: 'PEM private key file (unencrypted) of TLS_CERT_FILE\'s certificate. Needs TLS_CERT_FILE.' }),
+  TLS: text({ services: BOTH, description: '`self-signed`: `herald start` makes a certificate for `localhost` and `127.0.0.1` at start, writes it to a file and prints its path. Only `herald start` accepts it; edge and ingest take TLS_CERT_FILE and TLS_KEY_FILE.', pattern: /^self-signed$/, expected: '"self-signed" or unset' }),
+
   // Handshake and limits
   ALLOWED_ORIGINS: list({ services: EDGE, description: 'Exact origins allowed to connect, or `*`. Unset: any origin.' }),
   MAX_CONNECTIONS: limit({ services: EDGE, description: 'Cluster-wide connection limit.' }),

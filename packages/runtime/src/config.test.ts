@@ -82,3 +82,28 @@ describe('loadConfig', () => {
     expect(jwtAlgorithms(loadConfig({ JWT_SECRET: 's', JWT_ALGORITHMS: 'HS512,HS256' }, ['edge']))).toEqual(['HS512', 'HS256']);
   });
 });
+
+describe('TLS settings', () => {
+  const variable = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+      return undefined;
+    } catch (error) {
+      return error instanceof ConfigError ? error.variable : 'not a ConfigError';
+    }
+  };
+
+  it('takes TLS_CERT_FILE and TLS_KEY_FILE together or not at all, without reading them', () => {
+    expect(loadConfig({ TLS_CERT_FILE: '/nowhere/tls.crt', TLS_KEY_FILE: '/nowhere/tls.key' }, ['edge']).TLS_CERT_FILE).toBe('/nowhere/tls.crt');
+    expect(variable(() => loadConfig({ TLS_CERT_FILE: '/a.crt' }, ['edge']))).toBe('TLS_KEY_FILE');
+    expect(variable(() => loadConfig({ TLS_KEY_FILE: '/a.key' }, ['ingest']))).toBe('TLS_CERT_FILE');
+  });
+
+  it('takes TLS=self-signed only where both services run (herald start), and not with files', () => {
+    expect(loadConfig({ TLS: 'self-signed' }, ['edge', 'ingest']).TLS).toBe('self-signed');
+    expect(variable(() => loadConfig({ TLS: 'self-signed' }, ['edge']))).toBe('TLS');
+    expect(variable(() => loadConfig({ TLS: 'self-signed' }, ['ingest']))).toBe('TLS');
+    expect(variable(() => loadConfig({ TLS: 'true' }, ['edge', 'ingest']))).toBe('TLS');
+    expect(variable(() => loadConfig({ TLS: 'self-signed', TLS_CERT_FILE: '/a', TLS_KEY_FILE: '/b' }, ['edge', 'ingest']))).toBe('TLS');
+  });
+});

@@ -74,6 +74,19 @@ function checkCombinations(config: HeraldConfig, services: readonly Service[]): 
   if (services.includes('ingest') && services.includes('edge') && config.EDGE_WORKERS > 1) {
     throw new ConfigError('EDGE_WORKERS', 'EDGE_WORKERS above 1 needs the Redis broker that workers share: run `herald edge`, not `herald start`');
   }
+  if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
+    const missing = config.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE';
+    throw new ConfigError(missing, `${missing} must be set too: TLS_CERT_FILE and TLS_KEY_FILE go together`);
+  }
+  if (config.TLS !== undefined) {
+    // Only `herald start` reads both services; a self-signed certificate belongs to a laptop, not a cluster.
+    if (!(services.includes('edge') && services.includes('ingest'))) {
+      throw new ConfigError('TLS', 'TLS=self-signed is for `herald start` only: give edge and ingest TLS_CERT_FILE and TLS_KEY_FILE');
+    }
+    if (config.TLS_CERT_FILE !== undefined) {
+      throw new ConfigError('TLS', 'TLS=self-signed and TLS_CERT_FILE/TLS_KEY_FILE are exclusive: set one of them');
+    }
+  }
   if (config.ALLOWED_ORIGINS.includes('*') && config.ALLOWED_ORIGINS.length > 1) {
     throw new ConfigError('ALLOWED_ORIGINS', 'ALLOWED_ORIGINS must be either "*" or a list of exact origins, not both');
   }

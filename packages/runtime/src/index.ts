@@ -10,3 +10,5 @@ export * from './shutdown.js';
 export * from './node-id.js';
 export * from './jwt.js';
 export * from './http-refusal.js';
+export * from './tls.js';
+export * from './tls-reload.js';

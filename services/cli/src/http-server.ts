@@ -1,8 +1,11 @@
 /**
  * One HTTP server per port: health, metrics, then each service's routes, then a
- * problem 404. The edge also takes WebSocket upgrades on it.
+ * problem 404. The edge also takes WebSocket upgrades on it. With a certificate
+ * (TLS_CERT_FILE and TLS_KEY_FILE, or TLS=self-signed) it is an HTTPS server on the
+ * same port, with the same limits and answers: `wss://` and `https://`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Problem } from '@herald/protocol';
 import {
@@ -33,7 +36,11 @@ export interface ServiceServerOptions {
   logger: Logger;
   /** The /metrics text when it is gathered beyond this process (edge workers). */
   metricsText?: () => Promise<string>;
+  /** PEM certificate (chain) and key: serve HTTPS. Replaced later with setSecureContext. */
+  tls?: { cert: Buffer; key: Buffer };
 }
+
+export { HttpsServer };
 
 export function createServiceServer(options: ServiceServerOptions): Server {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -60,15 +67,18 @@ export function createServiceServer(options: ServiceServerOptions): Server {
       if (!res.headersSent) sendError(res, error);
     }
   };
-  const server = createServer(
-    {
-      maxHeaderSize: MAX_HEADER_BYTES,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-    },
-    handle,
-  );
+  const limits = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+  };
+  const server: Server = options.tls ? createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handle) : createServer(limits, handle);
+  if (server instanceof HttpsServer) {
+    // A failed handshake (a plain-HTTP or ws:// client, an untrusting client, a port
+    // scanner) only closes that socket: it is the client's error, not a server's.
+    server.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
+  }
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', ignoreSocketError);
     if ((req.url?.length ?? 0) > MAX_URL_BYTES) {

@@ -9,7 +9,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig, parseDuration } from '@herald/runtime';
+import { loadConfig, parseDuration, readTlsPair } from '@herald/runtime';
 import { checkRedisConfigured } from './components.js';
 import { runEdgePrimary } from './edge-primary.js';
 import { exitOnStartupError } from './errors.js';
@@ -85,6 +85,7 @@ switch (command) {
         // Refuse here what every worker would refuse, rather than restart them in a loop.
         checkEdgeRequirements(config);
         checkRedisConfigured(config);
+        if (config.TLS_CERT_FILE !== undefined && config.TLS_KEY_FILE !== undefined) readTlsPair({ certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE });
         runEdgePrimary(config);
       }
       else run('edge', process.env).catch(exitOnStartupError);

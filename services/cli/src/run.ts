@@ -20,12 +20,13 @@ import {
   type HeraldConfig,
   type Service,
 } from '@herald/runtime';
-import { startBanner } from './banner.js';
+import { selfSignedBanner, startBanner } from './banner.js';
 import { memoryComponents, redisComponents, type Components } from './components.js';
 import { StartupError } from './errors.js';
 import { EdgeWorkerLink } from './edge-worker-link.js';
-import { closeServer, createServiceServer, listen, type RouteHandler } from './http-server.js';
+import { HttpsServer, closeServer, createServiceServer, listen, type RouteHandler } from './http-server.js';
 import { buildEdge, buildIngest, loadIngestDefinitions, type IngestParts, type ProcessContext } from './services.js';
+import { discardTls, prepareTls, watchTls } from './tls-setup.js';
 import { generateSecret } from './tokens.js';
 
 export type Mode = 'start' | 'edge' | 'ingest';
@@ -45,6 +46,8 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, node: nodeId });
   // Ingest's files (message types, routes) are read first: a bad one stops the start before anything connects.
   const ingestDefinitions = mode === 'edge' ? undefined : loadIngestDefinitions(config, logger);
+  // So is the certificate: a missing file or a key of another certificate is exit 78.
+  const tls = await prepareTls(config, logger);
   const registry = createMetricsRegistry(nodeId);
   const health = new Health();
   const workerLink = mode === 'edge' ? EdgeWorkerLink.ifWorker(env, registry, health) : undefined;
@@ -79,6 +82,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
       logger,
       ...(workerLink ? { metricsText: () => workerLink.metrics() } : {}),
       ...(withUpgrade && edge ? { upgrade: (req, socket, head) => edge.handleUpgrade(req, socket, head) } : {}),
+      ...(tls ? { tls: { cert: tls.pair.cert, key: tls.pair.key } } : {}),
     });
 
   const host = config.HOST ?? '0.0.0.0';
@@ -91,9 +95,13 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
     throw new StartupError(`cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
   servers.push(server);
-  logger.info({ mode, host, port: boundPort, broker: components.broker.kind, admission: components.admission.kind }, 'herald listening');
+  const reloader = tls && server instanceof HttpsServer ? watchTls(server, tls, logger) : undefined;
+  logger.info({ mode, host, port: boundPort, tls: tls !== undefined, broker: components.broker.kind, admission: components.admission.kind }, 'herald listening');
+  const selfSignedCert = tls?.selfSigned ? tls.files.certFile : undefined;
   if (mode === 'start' && (generatedSecret || env.HERALD_PRINT_TOKENS === 'true')) {
-    process.stdout.write(`${startBanner({ secret: config.JWT_SECRET!, host, port: boundPort, generated: generatedSecret })}\n`);
+    process.stdout.write(`${startBanner({ secret: config.JWT_SECRET!, host, port: boundPort, generated: generatedSecret, tls: tls !== undefined, selfSignedCert })}\n`);
+  } else if (selfSignedCert !== undefined) {
+    process.stdout.write(`${selfSignedBanner({ host, port: boundPort, cert: selfSignedCert })}\n`);
   }
 
   installShutdown({
@@ -101,8 +109,10 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
     timeoutMs: config.SHUTDOWN_TIMEOUT,
     run: async () => {
       health.startDraining();
+      reloader?.stop();
       if (edge) await edge.drain(config.SHUTDOWN_DRAIN_PERIOD);
       await Promise.all(servers.map((s) => closeServer(s)));
+      discardTls(tls);
       if (edge) await edge.stop();
       else await components.broker.stop();
       await components.close();

@@ -175,6 +175,28 @@ shutdown timeout, plus a margin (values.yaml explains the arithmetic). Args: roo
 {{- end -}}
 {{- end -}}
 
+{{/*
+TLS (PROTOCOL.md section 12): a kubernetes.io/tls Secret mounted at /etc/herald/tls, or
+paths of certificates mounted otherwise. "true" when either is set.
+*/}}
+{{- define "herald.tlsMountPath" -}}/etc/herald/tls{{- end -}}
+
+{{- define "herald.tlsCertFile" -}}
+{{- if .Values.tls.certFile -}}{{ .Values.tls.certFile }}
+{{- else if .Values.tls.secretName -}}{{ include "herald.tlsMountPath" . }}/tls.crt
+{{- end -}}
+{{- end -}}
+
+{{- define "herald.tlsKeyFile" -}}
+{{- if .Values.tls.keyFile -}}{{ .Values.tls.keyFile }}
+{{- else if .Values.tls.secretName -}}{{ include "herald.tlsMountPath" . }}/tls.key
+{{- end -}}
+{{- end -}}
+
+{{- define "herald.tls" -}}
+{{- if or .Values.tls.secretName .Values.tls.certFile .Values.tls.keyFile -}}true{{- end -}}
+{{- end -}}
+
 {{- define "herald.eventSchemasDir" -}}
 {{- if .Values.ingest.eventSchemasDir -}}{{ .Values.ingest.eventSchemasDir }}
 {{- else if .Values.ingest.eventSchemas -}}/etc/herald/event-schemas
@@ -212,6 +234,8 @@ checks that each one reaches exactly the services that read it. Args: root, comp
   "INGEST_MAX_DEPTH" $v.input.maxDepth
   "REDIS_CLUSTER_NODES" $v.redis.clusterNodes
   "REDIS_KEY_PREFIX" $v.redis.keyPrefix
+  "TLS_CERT_FILE" (include "herald.tlsCertFile" $root)
+  "TLS_KEY_FILE" (include "herald.tlsKeyFile" $root)
 -}}
 {{- if and $v.secrets.existingSecret $v.redis.url -}}
 {{- $_ := set $plain "REDIS_URL" $v.redis.url -}}
@@ -365,6 +389,15 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- if and $v.ingest.messageTypesFile $v.ingest.messageTypes -}}
 {{- fail "ingest.messageTypesFile and ingest.messageTypes are exclusive: a file in the container, or the documents themselves" -}}
 {{- end -}}
+{{- if and $v.tls.secretName (or $v.tls.certFile $v.tls.keyFile) -}}
+{{- fail "tls.secretName and tls.certFile/tls.keyFile are exclusive: a kubernetes.io/tls Secret the chart mounts, or paths of certificates mounted otherwise" -}}
+{{- end -}}
+{{- if ne (empty $v.tls.certFile) (empty $v.tls.keyFile) -}}
+{{- fail "tls.certFile and tls.keyFile go together (TLS_CERT_FILE and TLS_KEY_FILE): set both or neither" -}}
+{{- end -}}
+{{- if and $v.istio.enabled (include "herald.tls" .) -}}
+{{- fail "tls and istio.enabled: with Istio, TLS ends at the gateway and the mesh encrypts pod traffic; leave tls.secretName, tls.certFile and tls.keyFile empty" -}}
+{{- end -}}
 {{- if and $v.istio.enabled (not $v.istio.hosts) -}}
 {{- fail "istio.enabled needs istio.hosts (the hosts clients connect to)" -}}
 {{- end -}}
@@ -380,6 +413,7 @@ A Deployment of one component: edge or ingest. Args: root, component.
 {{- $v := $root.Values -}}
 {{- $name := include "herald.componentName" (list $root $component) -}}
 {{- $grace := include "herald.gracePeriodSeconds" (list $root $component) -}}
+{{- $tls := include "herald.tls" $root -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -478,12 +512,18 @@ spec:
             httpGet:
               path: /healthz
               port: http
+              {{- if $tls }}
+              scheme: HTTPS
+              {{- end }}
             periodSeconds: {{ include "herald.scalar" $c.probes.startup.periodSeconds }}
             failureThreshold: {{ include "herald.scalar" $c.probes.startup.failureThreshold }}
           livenessProbe:
             httpGet:
               path: /healthz
               port: http
+              {{- if $tls }}
+              scheme: HTTPS
+              {{- end }}
             initialDelaySeconds: {{ include "herald.scalar" $c.probes.liveness.initialDelaySeconds }}
             periodSeconds: {{ include "herald.scalar" $c.probes.liveness.periodSeconds }}
             timeoutSeconds: {{ include "herald.scalar" $c.probes.liveness.timeoutSeconds }}
@@ -492,6 +532,9 @@ spec:
             httpGet:
               path: /readyz
               port: http
+              {{- if $tls }}
+              scheme: HTTPS
+              {{- end }}
             initialDelaySeconds: {{ include "herald.scalar" $c.probes.readiness.initialDelaySeconds }}
             periodSeconds: {{ include "herald.scalar" $c.probes.readiness.periodSeconds }}
             timeoutSeconds: {{ include "herald.scalar" $c.probes.readiness.timeoutSeconds }}
@@ -523,6 +566,13 @@ spec:
               mountPath: /etc/herald/message-types
               readOnly: true
             {{- end }}
+            {{- if $v.tls.secretName }}
+            # Read-only, and rotated in place by the kubelet (a ..data symlink swap),
+            # which the services notice within seconds.
+            - name: tls
+              mountPath: {{ include "herald.tlsMountPath" $root }}
+              readOnly: true
+            {{- end }}
             {{- with $c.extraVolumeMounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -544,6 +594,18 @@ spec:
         - name: message-types
           configMap:
             name: {{ include "herald.componentName" (list $root "message-types") }}
+        {{- end }}
+        {{- if $v.tls.secretName }}
+        - name: tls
+          secret:
+            secretName: {{ $v.tls.secretName }}
+            # Readable by the service's user only (fsGroup owns the files).
+            defaultMode: 0440
+            items:
+              - key: tls.crt
+                path: tls.crt
+              - key: tls.key
+                path: tls.key
         {{- end }}
         {{- with $c.extraVolumes }}
         {{- toYaml . | nindent 8 }}
