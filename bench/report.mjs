@@ -54,8 +54,8 @@ function ratiosTable(result) {
 const sections = {
   fanout: (r) =>
     table(
-      ['system', 'subscribers', 'events per publish', 'deliveries/s', 'events/s delivered', 'edge CPU %', 'µs edge CPU per delivery', 'kernel share', 'ingest + Redis CPU %', 'clients CPU %', 'edge RSS MiB'],
-      r.rows.map((x) => [label(x.system), n(x.subscribers), n(x.batch), n(x.deliveriesPerSec), n(Math.round(x.deliveriesPerSec / x.subscribers)), n(x.serverCpuPercent?.[0]), ms(x.serverCpuUsPerDelivery), x.serverKernelShare === null ? '–' : `${Math.round(x.serverKernelShare * 100)}%`, n(x.otherCpuPercent), n(x.loadGeneratorCpuPercent), n(Math.round(x.serverRssBytes / 2 ** 20))]),
+      ['system', 'subscribers', 'events per publish', 'deliveries/s', 'events/s delivered', 'bytes per delivery', 'edge CPU %', 'µs edge CPU per delivery', 'kernel share', 'ingest + Redis CPU %', 'clients CPU %', 'edge RSS MiB'],
+      r.rows.map((x) => [label(x.system), n(x.subscribers), n(x.batch), n(x.deliveriesPerSec), n(Math.round(x.deliveriesPerSec / x.subscribers)), ms(x.bytesPerDelivery), n(x.serverCpuPercent?.[0]), ms(x.serverCpuUsPerDelivery), x.serverKernelShare === null ? '–' : `${Math.round(x.serverKernelShare * 100)}%`, n(x.otherCpuPercent), n(x.loadGeneratorCpuPercent), n(Math.round(x.serverRssBytes / 2 ** 20))]),
     ),
   channels: (r) =>
     table(
@@ -101,6 +101,21 @@ function targets(results) {
       const best = fan.rows.filter((r) => r.system === 'herald').sort((a, b) => b.deliveriesPerSec - a.deliveriesPerSec)[0];
       rows.push(['fanout: aim 1,000,000 deliveries/s per edge process', `${n(h.deliveriesPerSec)} at ${h.batch} events per publish; best ${n(best.deliveriesPerSec)} (${n(best.subscribers)} subscribers, ${best.batch} per publish)`, best.deliveriesPerSec >= 1e6 ? 'reached with batches' : 'not reached']);
     }
+    // Small fan-out: per-event costs weigh most (issue 18).
+    for (const small of fan.rows.filter((r) => r.system === 'herald' && r.subscribers === 1000)) {
+      const raw1k = fan.rows.find((r) => r.system === 'raw' && r.subscribers === 1000 && r.batch === small.batch);
+      if (!raw1k) continue;
+      const share = small.deliveriesPerSec / raw1k.deliveriesPerSec;
+      rows.push([`fanout, 1k subscribers, ${small.batch} events per publish: ≥ 70% of raw ws`, `${Math.round(share * 100)}% (${n(small.deliveriesPerSec)} vs ${n(raw1k.deliveriesPerSec)})`, share >= 0.7 ? 'met' : 'not met']);
+    }
+    // The binary protocol against JSON, same Herald, same run (issue 11).
+    for (const pb of fan.rows.filter((r) => r.system === 'herald-pb' && r.subscribers === 10000)) {
+      const json = fan.rows.find((r) => r.system === 'herald' && r.subscribers === pb.subscribers && r.batch === pb.batch);
+      if (!json) continue;
+      const speed = pb.deliveriesPerSec / json.deliveriesPerSec;
+      const bytes = pb.bytesPerDelivery && json.bytesPerDelivery ? 1 - pb.bytesPerDelivery / json.bytesPerDelivery : NaN;
+      rows.push([`protobuf, 10k subscribers, ${pb.batch} events per publish: within 10% of JSON deliveries/s, ≥ 30% fewer bytes`, `${Math.round(speed * 100)}% of JSON's deliveries/s; ${n(pb.bytesPerDelivery)} vs ${n(json.bytesPerDelivery)} bytes per delivery (${Math.round(bytes * 100)}% fewer)`, speed >= 0.9 && bytes >= 0.3 ? 'met' : 'not met']);
+    }
   }
   const idle = results.idle?.rows.find((r) => r.system === 'herald' && !r.compression);
   if (idle) rows.push(['idle: ≤ 8 KiB RSS per connection', `${kib(idle.rssPerConnectionBytes)} KiB`, idle.rssPerConnectionBytes <= 8192 ? 'met' : 'not met']);
@@ -113,6 +128,8 @@ function targets(results) {
     const verdict = con.medianConnectionsPerSec >= 5000 ? 'met' : con.connectionsPerSec >= 5000 ? 'met in the best round, not in the median' : 'not met';
     rows.push(['connect: ≥ 5,000 connections/s per node', `${n(con.connectionsPerSec)}/s best round, median ${n(con.medianConnectionsPerSec)}/s`, verdict]);
   }
+  const con2 = results.connect?.rows.find((r) => r.system === 'herald-2w');
+  if (con2) rows.push(['connect, EDGE_WORKERS=2: median ≥ 6,000 connections/s', `median ${n(con2.medianConnectionsPerSec)}/s (best ${n(con2.connectionsPerSec)}/s), handshake p99 ${ms(con2.handshakeMs?.p99)} ms`, con2.medianConnectionsPerSec >= 6000 ? 'met' : 'not met']);
   const ing = results.ingest?.rows.filter((r) => r.system === 'herald' && r.batch > 1 && r.topology !== 'redis-cluster').sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
   if (ing) rows.push(['ingest: ≥ 20,000 events/s with batches', `${n(ing.eventsPerSec)} events/s (${ing.mode})`, ing.eventsPerSec >= 20000 ? 'met' : 'not met']);
   return rows.length ? table(['target (2 cores, server and load on one box)', 'measured', ''], rows) : '_No results yet._';

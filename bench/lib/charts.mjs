@@ -4,8 +4,8 @@
  */
 import { groupedBars, lines, seriesFor } from './svg.mjs';
 
-export const LABELS = { herald: 'Herald', raw: 'raw ws (ceiling)', sio: 'Socket.IO 4' };
-const ORDER = ['herald', 'raw', 'sio'];
+export const LABELS = { herald: 'Herald', 'herald-pb': 'Herald (protobuf clients)', 'herald-2w': 'Herald (EDGE_WORKERS=2)', raw: 'raw ws (ceiling)', sio: 'Socket.IO 4' };
+const ORDER = ['herald', 'herald-pb', 'herald-2w', 'raw', 'sio'];
 
 function systemsOf(rows) {
   return ORDER.filter((s) => rows.some((r) => r.system === s));

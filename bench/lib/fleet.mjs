@@ -102,6 +102,11 @@ export class Fleet {
     return this.sum('frames');
   }
 
+  /** Bytes the clients read (frames with their headers). */
+  get bytes() {
+    return this.sum('bytes');
+  }
+
   get live() {
     return this.sum('live');
   }

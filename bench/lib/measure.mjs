@@ -101,6 +101,7 @@ function snapshot(fleet, publisher, serverPids, otherPids = []) {
   return {
     at: performance.now(),
     frames: fleet ? fleet.frames : 0,
+    bytes: fleet ? fleet.bytes : 0,
     accepted: publisher ? publisher.accepted : 0,
     serverCpu: serverPids.map((pid) => cpuSeconds(pid)),
     serverSystem: serverPids.map((pid) => cpuSplit(pid).system),
@@ -147,6 +148,7 @@ function summarize(start, end, fleet) {
     seconds: round(seconds, 2),
     deliveries,
     deliveriesPerSec: Math.round(deliveries / seconds),
+    bytesPerDelivery: deliveries > 0 ? round((end.bytes - start.bytes) / deliveries, 1) : null,
     events,
     eventsPerSec: Math.round(events / seconds),
     serverCpuPercent: serverCpu.map((cpu) => Math.round((cpu / seconds) * 100)),

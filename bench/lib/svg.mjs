@@ -2,7 +2,7 @@
  * Hand-written SVG charts: grouped bars and lines, no library. Text is escaped; sizes
  * are fixed so the files diff cleanly between runs.
  */
-export const COLORS = { herald: '#2563eb', 'herald-cluster': '#059669', raw: '#6b7280', sio: '#dc2626' };
+export const COLORS = { herald: '#2563eb', 'herald-pb': '#7c3aed', 'herald-2w': '#0891b2', 'herald-cluster': '#059669', raw: '#6b7280', sio: '#dc2626' };
 const PALETTE = ['#2563eb', '#6b7280', '#dc2626', '#059669', '#d97706', '#7c3aed'];
 
 function esc(text) {

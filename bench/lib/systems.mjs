@@ -18,6 +18,8 @@ import { API_KEY, CLI, SECRET, spawnServer, startRedis, startRedisCluster, stopC
 
 export const SYSTEMS = {
   herald: { label: 'Herald', protocol: 'herald', path: '/v1/ws', publish: 'herald' },
+  // The same Herald processes, its clients on v1.protobuf (binary frames).
+  'herald-pb': { label: 'Herald (protobuf)', protocol: 'herald-protobuf', path: '/v1/ws', publish: 'herald', engine: 'herald' },
   raw: { label: 'raw ws (ceiling)', protocol: 'herald', path: '/v1/ws', publish: 'peer' },
   sio: { label: 'Socket.IO 4', protocol: 'sio', path: '/socket.io/?EIO=4&transport=websocket', publish: 'peer' },
 };
@@ -43,6 +45,13 @@ function heraldConfig() {
   heraldConfigDir = { dir, schemas: dir, routes: join(dir, 'routes.json') };
   void schemas;
   return heraldConfigDir;
+}
+
+/** A routes file sending payment.updated to bench:{data.ch} alone (fan-out benchmarks of payment events). */
+export function paymentBenchRoutes() {
+  const file = join(heraldConfig().dir, 'routes-payment-bench.json');
+  writeFileSync(file, JSON.stringify({ routes: [{ match: 'bench.*', channels: ['bench:{data.ch}'] }, { match: 'payment.updated', channels: ['bench:{data.ch}'] }] }));
+  return file;
 }
 
 function heraldEnv(extra) {
@@ -73,6 +82,7 @@ function heraldEnv(extra) {
  */
 export async function startSystem(system, { topology = 'memory', nodes = 1, profileDir, env = {}, admission = false, nodeOptions = [] } = {}) {
   const meta = SYSTEMS[system];
+  const engine = meta.engine ?? system;
   const nodeArgs = (role) => [...nodeOptions, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${system}-${role}-${Date.now()}.cpuprofile`] : [])];
   const parts = { system, meta, topology, edges: [], ingest: [], redis: undefined, redisPids: [], others: [] };
   let cluster;
@@ -84,7 +94,7 @@ export async function startSystem(system, { topology = 'memory', nodes = 1, prof
   parts.stop = stop;
   try {
     if (topology === 'memory') {
-      if (system === 'herald') {
+      if (engine === 'herald') {
         const server = await spawnServer({ name: 'herald start', args: [CLI, 'start'], env: heraldEnv(env), nodeArgs: nodeArgs('start') });
         parts.edges.push(server);
         parts.ingest.push(server);
@@ -98,7 +108,7 @@ export async function startSystem(system, { topology = 'memory', nodes = 1, prof
     }
     let heraldRedis;
     if (topology === 'redis-cluster') {
-      if (system !== 'herald') throw new Error(`${system} has no redis-cluster topology here`);
+      if (engine !== 'herald') throw new Error(`${system} has no redis-cluster topology here`);
       cluster = await startRedisCluster(3);
       parts.redisPids = cluster.pids;
       heraldRedis = { REDIS_CLUSTER_NODES: cluster.nodes };
@@ -109,14 +119,14 @@ export async function startSystem(system, { topology = 'memory', nodes = 1, prof
     }
     const redisUrl = parts.redis?.url;
     for (let i = 0; i < nodes; i++) {
-      if (system === 'herald') {
+      if (engine === 'herald') {
         parts.edges.push(await spawnServer({ name: `herald edge ${i}`, args: [CLI, 'edge'], env: heraldEnv({ ...heraldRedis, NODE_ID: `edge-${i}`, ...env }), nodeArgs: nodeArgs(`edge${i}`) }));
       } else {
         const script = system === 'raw' ? 'bench/servers/raw-ws.mjs' : 'bench/servers/socketio.mjs';
         parts.edges.push(await spawnServer({ name: `${system} ${i}`, args: [script], env: { JWT_SECRET: SECRET, PORT: '0', REDIS_URL: redisUrl, ...(admission ? { ADMISSION: 'redis' } : {}), ...env }, nodeArgs: nodeArgs(`node${i}`) }));
       }
     }
-    if (system === 'herald') {
+    if (engine === 'herald') {
       parts.ingest.push(await spawnServer({ name: 'herald ingest', args: [CLI, 'ingest'], env: heraldEnv({ ...heraldRedis, NODE_ID: 'ingest-0', INGEST_STREAM_ENABLED: 'false', ...env }), nodeArgs: nodeArgs('ingest') }));
     } else {
       parts.ingest.push(await spawnServer({ name: `${system} ingest`, args: ['bench/servers/peer-ingest.mjs'], env: { REDIS_URL: redisUrl, KIND: system, PORT: '0' }, nodeArgs: nodeArgs('ingest') }));

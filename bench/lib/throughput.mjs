@@ -57,6 +57,7 @@ async function measureBatch({ system, sut, fleet, edge, otherPids, ownPids, batc
     batch,
     concurrency: publishConcurrency,
     channels,
+    ...(options.eventType ? { eventType: options.eventType } : {}),
   });
   try {
     const fanout = size / channels;

@@ -13,6 +13,7 @@
  *   'herald'  Herald v1 (also spoken by the raw ws reference): connected, subscribe, subscribed
  *   'sio'     Engine.IO 4 / Socket.IO 5 over the websocket transport: open, 40, subscribe event
  */
+import { decodeServerMessage, encodeClientCommand } from '@herald/protocol/protobuf';
 import net from 'node:net';
 import { inflateRawSync } from 'node:zlib';
 
@@ -28,7 +29,7 @@ const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
 /** A masked client frame with a zero mask key (the payload is sent as is). */
 export function clientFrame(text, opcode = 0x1) {
-  const payload = Buffer.from(text);
+  const payload = Buffer.isBuffer(text) ? text : Buffer.from(text);
   const len = payload.length;
   let header;
   if (len < 126) {
@@ -53,6 +54,24 @@ const CLOSE_1000 = (() => {
   frame.writeUInt16BE(1000, 6);
   return frame;
 })();
+
+/**
+ * The `t` (publish time) of a sampled v1.protobuf event. `t` sits in a Struct (`data`, or
+ * a payment's `extra`) as the map entry {key: "t", value: {number_value: double}}: the
+ * bytes 0a 01 74 12 09 11 (Value.number_value is field 2) then 8 bytes little-endian. Found by a scan, like `"t":` in
+ * JSON, so sampling costs the generator no decoding; a full decode is the fallback.
+ */
+const T_ENTRY = Buffer.from([0x0a, 0x01, 0x74, 0x12, 0x09, 0x11]);
+function protobufT(buf, start, end) {
+  const at = buf.indexOf(T_ENTRY, start);
+  if (at >= 0 && at + 14 <= end) return buf.readDoubleLE(at + 6);
+  try {
+    const t = decodeServerMessage(buf.subarray(start, end))?.data?.t;
+    return typeof t === 'number' ? t : NaN;
+  } catch {
+    return NaN;
+  }
+}
 
 /** Parses the number after the first `"t":` in `buf[start, end)`; NaN if absent. */
 export function readT(buf, start, end) {
@@ -85,7 +104,7 @@ export function readT(buf, start, end) {
 export class ClientGroup {
   constructor(options) {
     this.host = options.host ?? '127.0.0.1';
-    this.protocol = options.protocol; // 'herald' | 'sio'
+    this.protocol = options.protocol; // 'herald' | 'herald-protobuf' | 'sio'
     this.onEvent = options.onEvent ?? null;
     this.onLive = options.onLive ?? null;
     this.onConnected = options.onConnected ?? null;
@@ -225,7 +244,8 @@ export class Conn {
       }
       const opcode = buf[off] & 0x0f;
       off += head;
-      if (opcode === 0x1 && this.state === 'live') {
+      // Events: text frames, or binary ones on v1.protobuf.
+      if ((opcode === 0x1 || opcode === 0x2) && this.state === 'live') {
         group.frames += 1;
         this.frames += 1;
         // Engine.IO ping ("2"): answer "3" and do not count it.
@@ -234,7 +254,7 @@ export class Conn {
           this.frames -= 1;
           this.socket.write(SIO_PONG);
         } else if (this.sample && group.onEvent !== null) {
-          if (len - off >= size) group.onEvent(this, readT(buf, off, off + size));
+          if (len - off >= size) group.onEvent(this, opcode === 0x2 ? protobufT(buf, off, off + size) : readT(buf, off, off + size));
           else {
             this.opcode = opcode;
             this.collect = [];
@@ -278,6 +298,15 @@ export class Conn {
       // ERR_STREAM_ALREADY_FINISHED error with its stack: costly at 10k closes.
       if (!this.socket.writableEnded) this.socket.end();
       return;
+    }
+    if (opcode === 0x2) {
+      // v1.protobuf: a sampled event completed across chunks, or a reply.
+      if (this.state === 'live') {
+        if (this.group.onEvent !== null) this.group.onEvent(this, protobufT(buf, start, end));
+        return;
+      }
+      const frame = decodeServerMessage(buf.subarray(start, end));
+      return this.onHeraldText(frame === undefined ? '' : JSON.stringify(frame));
     }
     if (opcode !== 0x1) return;
     if (this.state === 'live') {
@@ -345,6 +374,7 @@ export class Conn {
     this.pendingSubs += 1;
     this.state = 'subscribing';
     if (this.group.protocol === 'sio') this.send(`42["subscribe",${JSON.stringify(channel)}]`);
+    else if (this.group.protocol === 'herald-protobuf') this.socket.write(clientFrame(Buffer.from(encodeClientCommand({ type: 'subscribe', id: `s${this.pendingSubs}`, data: { channel } })), 0x2));
     else this.send(`{"type":"subscribe","id":"s${this.pendingSubs}","data":{"channel":${JSON.stringify(channel)}}}`);
   }
 

@@ -117,7 +117,7 @@ function open(message) {
     const channels = channelsOf === 'none' ? [] : expandChannels(channelsOf, i);
     const token = tokenFor(spec.distinctUsers ? `u${i}` : 'bench', channels.length ? channels : ['bench:*']);
     const p = ports ? ports[i % ports.length] : port;
-    minted.push({ channels, port: p, request: upgradeRequest(group.host, p, path, { Authorization: `Bearer ${token}`, ...(extraHeaders ?? {}) }) });
+    minted.push({ channels, port: p, request: upgradeRequest(group.host, p, path, { Authorization: `Bearer ${token}`, ...(protocol === 'herald-protobuf' ? { 'Sec-WebSocket-Protocol': 'v1.protobuf' } : {}), ...(extraHeaders ?? {}) }) });
   }
   let started = 0;
   let cpuAtGo;

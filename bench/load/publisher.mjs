@@ -48,8 +48,23 @@ function dataOf(channelIndex, n) {
   return `${head}${PAD.slice(0, padLength)}"}`;
 }
 
+/**
+ * ~100 bytes of a payment.updated's data, with the publish time: the typed fields of the
+ * binary protocol plus `t` and `n` (which travel in its `extra`).
+ */
+function paymentDataOf(channelIndex, n) {
+  const t = Math.round(nowMs() * 1000) / 1000;
+  return `{"payment_id":"pay_${n}","merchant_id":"c${channelIndex}","ch":"c${channelIndex}","status":"captured","amount":${1000 + (n % 9000)},"currency":"EUR","t":${t},"n":${n}}`;
+}
+
 function eventJson(n) {
   const channelIndex = (spec.channelOffset ?? 0) + (n % spec.channels);
+  if (spec.eventType === 'payment.updated') {
+    // Routed to bench:c<i> (the scenario's routes file), so the fan-out is the same as bench.tick's.
+    const data = paymentDataOf(channelIndex, n);
+    const head = spec.target === 'herald' ? '' : `"channel":"bench:c${channelIndex}",`;
+    return `{${head}"type":"payment.updated","id":"${spec.runId}-${n}","data":${data}}`;
+  }
   const data = dataOf(channelIndex, n);
   if (spec.target === 'herald') {
     if (spec.eventType === 'payment.created') {
