@@ -1,18 +1,15 @@
 /**
  * Wiring of the Redis engines (`herald edge`, `herald ingest`): the broker, the
- * connection counter and the ingest stream, each with the clients it
- * needs. The one place in the product that chooses ioredis options besides the
- * broker's own factory.
+ * connection counter and the ingest stream, each with the clients it needs, all made
+ * by the one client factory of @herald/redis (`createRedisClient`, options by role).
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { MemoryAdmission, UNLIMITED } from '@herald/admission';
 import { RedisAdmission } from '@herald/admission/redis';
-import { createRedisBroker, parseClusterNodes, type RedisConnectionOptions } from '@herald/broker/redis';
+import { createRedisBroker } from '@herald/broker/redis';
 import { StreamConsumer, type EventPublisher } from '@herald/ingest';
+import { DEFAULT_KEY_PREFIX, closeClient, createRedisClient, whenReady, type ClientRole, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import type { HeraldConfig, Logger, Service } from '@herald/runtime';
 import { admissionLimits, retentionFromConfig, type Components } from './components.js';
-
-type Client = Redis | Cluster;
 
 function connectionOf(config: HeraldConfig): RedisConnectionOptions {
   if (config.REDIS_URL !== undefined) return { url: config.REDIS_URL };
@@ -22,67 +19,12 @@ function connectionOf(config: HeraldConfig): RedisConnectionOptions {
   };
 }
 
-/** Fail-fast clients: no offline queue, a command timeout, reconnecting in the background. */
-function createClient(connection: RedisConnectionOptions, name: string, logger: Logger, extra: RedisOptions = {}): Client {
-  const options: RedisOptions = {
-    connectionName: name,
-    enableOfflineQueue: false,
-    commandTimeout: 2_000,
-    maxRetriesPerRequest: 0,
-    keepAlive: 10_000,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
-    ...extra,
-  };
-  let client: Client;
-  if ('url' in connection) client = new Redis(connection.url, options);
-  else {
-    const { connectionName, commandTimeout, keepAlive, ...clusterLevel } = options;
-    const cluster: ClusterOptions = {
-      // The stream client asks for a queue: its first command goes out before the slots are known.
-      enableOfflineQueue: clusterLevel.enableOfflineQueue ?? false,
-      clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
-      ...(clusterLevel.enableAutoPipelining ? { enableAutoPipelining: true } : {}),
-      redisOptions: {
-        connectionName,
-        commandTimeout,
-        keepAlive,
-        ...(connection.username !== undefined ? { username: connection.username } : {}),
-        ...(connection.password !== undefined ? { password: connection.password } : {}),
-      },
-    };
-    client = new Cluster(parseClusterNodes(connection.clusterNodes), cluster);
-  }
-  let loggedAt = 0;
-  client.on('error', (error: Error) => {
-    // ioredis reports every failed reconnection; one line per 10 s is enough.
-    if (Date.now() - loggedAt < 10_000) return;
-    loggedAt = Date.now();
-    logger.warn({ err: error, client: name }, 'redis client error');
-  });
-  return client;
-}
-
-function whenReady(client: Client, timeoutMs: number): Promise<boolean> {
-  if (client.status === 'ready') return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      client.off('ready', onReady);
-      resolve(false);
-    }, timeoutMs);
-    const onReady = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    client.once('ready', onReady);
-  });
-}
-
 export async function createRedisComponents(config: HeraldConfig, nodeId: string, logger: Logger, services: readonly Service[]): Promise<Components> {
   const connection = connectionOf(config);
-  const keyPrefix = config.REDIS_KEY_PREFIX ?? 'herald';
-  const clients: Client[] = [];
-  const client = (role: string, extra?: RedisOptions): Client => {
-    const made = createClient(connection, `${nodeId}-${role}`, logger, extra);
+  const keyPrefix = config.REDIS_KEY_PREFIX ?? DEFAULT_KEY_PREFIX;
+  const clients: RedisClient[] = [];
+  const client = (use: string, role: ClientRole): RedisClient => {
+    const made = createRedisClient(connection, role, { name: `${nodeId}-${use}`, logger: logger.child({ component: 'redis' }) });
     clients.push(made);
     return made;
   };
@@ -98,9 +40,9 @@ export async function createRedisComponents(config: HeraldConfig, nodeId: string
 
   let admission = new MemoryAdmission(UNLIMITED) as MemoryAdmission | RedisAdmission;
   if (services.includes('edge')) {
-    const admissionClient = client('admission');
+    const admissionClient = client('admission', 'commands');
     // Admission starts degraded (admitting alone) if Redis is not there yet; it heals.
-    await whenReady(admissionClient, 5_000);
+    await whenReady(admissionClient, 5_000).catch(() => undefined);
     admission = new RedisAdmission({
       client: admissionClient,
       keyPrefix,
@@ -119,7 +61,7 @@ export async function createRedisComponents(config: HeraldConfig, nodeId: string
     async startIngestStream(publisher: EventPublisher) {
       if (!config.INGEST_STREAM_ENABLED) return;
       // XREADGROUP BLOCK holds its connection: a client of its own, with a queue.
-      const streamClient = client('stream', { enableOfflineQueue: true, commandTimeout: undefined });
+      const streamClient = client('stream', 'blocking');
       consumer = new StreamConsumer({
         client: streamClient,
         keyPrefix,
@@ -134,7 +76,7 @@ export async function createRedisComponents(config: HeraldConfig, nodeId: string
     },
     async close() {
       await consumer?.stop();
-      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all(clients.map((c) => closeClient(c)));
     },
   };
 }

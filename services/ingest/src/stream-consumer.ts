@@ -4,20 +4,21 @@
  * acknowledged only after every target channel has the event. An entry that fails
  * validation goes to `<prefix>:ingest:dead` with the reason, then is acknowledged.
  * Entries left pending by a crashed consumer are claimed with XAUTOCLAIM once idle.
+ * The keys and the group are KeyLayout's (@herald/redis), where every Herald key is listed.
  */
-import type { Cluster, Redis } from 'ioredis';
+import { INGEST_CONSUMER_GROUP, KeyLayout, type RedisClient } from '@herald/redis';
 import { Problem, parseJsonInput, type JsonInputViolation } from '@herald/protocol';
 import type { Logger } from '@herald/runtime';
 import type { EventPublisher, IncomingEvent, Outcome } from './publisher.js';
 
-export const CONSUMER_GROUP = 'herald-ingest';
+export const CONSUMER_GROUP = INGEST_CONSUMER_GROUP;
 const DEAD_LETTER_MAXLEN = 100_000;
 const BLOCK_MS = 1_000;
 const RETRY_DELAY_MS = 1_000;
 
 export interface StreamConsumerOptions {
-  /** A connection of its own: XREADGROUP BLOCK holds it. */
-  client: Redis | Cluster;
+  /** A `blocking` client of its own (createRedisClient of @herald/redis): XREADGROUP BLOCK holds it. */
+  client: RedisClient;
   keyPrefix: string;
   consumer: string;
   batchSize: number;
@@ -40,8 +41,9 @@ export class StreamConsumer {
   private wake: (() => void) | undefined;
 
   constructor(private readonly options: StreamConsumerOptions) {
-    this.stream = `${options.keyPrefix}:ingest`;
-    this.deadLetter = `${options.keyPrefix}:ingest:dead`;
+    const keys = new KeyLayout(options.keyPrefix);
+    this.stream = keys.ingestStream;
+    this.deadLetter = keys.ingestDeadLetter;
   }
 
   async start(): Promise<void> {

@@ -8,7 +8,7 @@
  * connections in total (logged and counted), and resyncs its exact share when Redis
  * is back.
  */
-import type { Cluster, Redis } from 'ioredis';
+import { KeyLayout, type AdmissionKeys, type RedisClient } from '@herald/redis';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Admission, AdmissionLimits, AdmissionResult } from '../admission.js';
 import { ACQUIRE, LEAVE, RELEASE, RENEW, RESYNC } from './scripts.js';
@@ -19,7 +19,9 @@ export interface AdmissionLogger {
 }
 
 export interface RedisAdmissionOptions {
-  client: Redis | Cluster;
+  /** A `commands` client (createRedisClient of @herald/redis): fail fast, no resending. */
+  client: RedisClient;
+  /** REDIS_KEY_PREFIX; the keys are KeyLayout's `admission(nodeId)`. */
   keyPrefix: string;
   nodeId: string;
   limits: AdmissionLimits;
@@ -55,7 +57,7 @@ export class RedisAdmission implements Admission {
   /** Connections admitted on this node's own authority while Redis was unreachable. */
   fallbackAdmissions = 0;
   private readonly scripts: ScriptClient;
-  private readonly keys: { nodes: string; total: string; users: string; node: string; nodePrefix: string };
+  private readonly keys: AdmissionKeys;
   private readonly logger: AdmissionLogger;
   /** This node's exact share: the truth that resync writes back. */
   private localTotal = 0;
@@ -71,14 +73,7 @@ export class RedisAdmission implements Admission {
   private stopped = false;
 
   constructor(private readonly options: RedisAdmissionOptions) {
-    const tag = `{${options.keyPrefix}:admission}`;
-    this.keys = {
-      nodes: `${tag}:nodes`,
-      total: `${tag}:total`,
-      users: `${tag}:users`,
-      node: `${tag}:node:${options.nodeId}`,
-      nodePrefix: `${tag}:node:`,
-    };
+    this.keys = new KeyLayout(options.keyPrefix).admission(options.nodeId);
     this.logger = options.logger ?? SILENT;
     const client = options.client;
     const define = (name: string, lua: string, keys: number) => {

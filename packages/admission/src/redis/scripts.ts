@@ -1,6 +1,7 @@
 /**
  * Lua scripts of the Redis admission engine. Every key shares one hash tag, so the
- * scripts also run on a Redis Cluster (one slot). Layout, with P = `{<prefix>:admission}`:
+ * scripts also run on a Redis Cluster (one slot). Layout (KeyLayout.admission of
+ * @herald/redis, where every Herald key is listed), with P = `{<prefix>:admission}`:
  *   P:nodes         ZSET  node id -> lease expiry (ms)
  *   P:total         STRING connections counted cluster-wide
  *   P:users         HASH  user -> connections cluster-wide

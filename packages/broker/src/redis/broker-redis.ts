@@ -2,8 +2,10 @@
  * The Redis engines of the Broker: one Redis (PUBLISH/SUBSCRIBE) or Redis Cluster
  * (SPUBLISH/SSUBSCRIBE, sharded pub/sub). The clients are injected: a command client
  * for the publish script, history and position, and a subscriber client used only for
- * pub/sub. See keys.ts for the key layout, lua.ts for the scripts and channel-store.ts
- * for the command side; this file is the lifecycle and the subscriber side.
+ * pub/sub. The key layout, the clients and what differs between one Redis and a
+ * Cluster (routing, retries, the pub/sub link) are @herald/redis's; lua.ts holds the
+ * scripts and channel-store.ts / event-store.ts the command side; this file is the
+ * lifecycle and the subscriber side.
  *
  * Delivery: the script publishes "<seq> <envelope>"; the subscriber splits it without
  * decoding the envelope and hands the listener a subarray of ioredis's Buffer.
@@ -25,7 +27,18 @@
  * to fill their gap from history, the same fill as after a disconnection. The state
  * stays `ready` meanwhile. A listener without those hooks hears a disconnection instead.
  */
-import { Cluster, type Redis } from 'ioredis';
+import {
+  DEFAULT_KEY_PREFIX,
+  KeyLayout,
+  closeClient,
+  topologyOf,
+  watchClientErrors,
+  whenReady,
+  withDeadline,
+  type LinkEvents,
+  type PubSubLink,
+  type RedisClient,
+} from '@herald/redis';
 import {
   BrokerUnavailableError,
   DEFAULT_RETENTION,
@@ -41,16 +54,11 @@ import {
 } from '../broker.js';
 import { RedisChannelStore } from './channel-store.js';
 import { RedisEventStore } from './event-store.js';
-import { closeClient, whenReady } from './connection.js';
-import { toBrokerError, withDeadline } from './errors.js';
-import { KeyLayout, DEFAULT_KEY_PREFIX } from './keys.js';
-import type { LinkEvents, PubSubLink } from './link.js';
-import { ClusterLink } from './link-cluster.js';
-import { StandaloneLink } from './link-standalone.js';
-import { watchClientErrors, type BrokerLogger } from './logger.js';
+import { toBrokerError } from './errors.js';
+import type { BrokerLogger } from './logger.js';
 import { Subscriptions } from './subscriptions.js';
 
-export type RedisClient = Redis | Cluster;
+export type { RedisClient };
 
 export interface RedisBrokerOptions {
   /** Commands: the publish script, history, position. Best with enableOfflineQueue: false. */
@@ -107,17 +115,9 @@ export class RedisBroker implements Broker {
   private restoredSinceLog = 0;
 
   constructor(options: RedisBrokerOptions) {
-    const clusterClient = options.client instanceof Cluster;
-    if (clusterClient !== options.subscriber instanceof Cluster) {
-      throw new TypeError('RedisBroker: client and subscriber must both be Redis or both be Cluster');
-    }
-    // A connection in subscriber mode refuses every other command.
-    if (options.client === options.subscriber) throw new TypeError('RedisBroker: the subscriber must be a client of its own');
-    // Without it ioredis sends SSUBSCRIBE to one random node and misses the other shards.
-    if (options.subscriber instanceof Cluster && options.subscriber.options.shardedSubscribers !== true) {
-      throw new TypeError('RedisBroker: a Cluster subscriber needs the option shardedSubscribers: true');
-    }
-    this.kind = clusterClient ? 'redis-cluster' : 'redis';
+    // One Redis or a Cluster: every difference is behind the topology (@herald/redis).
+    const topology = topologyOf(options.client);
+    this.kind = topology.kind;
     this.client = options.client;
     this.subscriber = options.subscriber;
     this.keys = new KeyLayout(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
@@ -126,17 +126,19 @@ export class RedisBroker implements Broker {
     this.operationTimeoutMs = options.operationTimeoutMs ?? 3_000;
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.closeClientsOnStop = options.closeClientsOnStop ?? true;
-    this.link =
-      options.subscriber instanceof Cluster
-        ? new ClusterLink(options.subscriber, { commandTimeoutMs: Math.min(1_000, this.operationTimeoutMs) })
-        : new StandaloneLink(options.subscriber);
+    try {
+      this.link = topology.pubsub(options.subscriber, { commandTimeoutMs: Math.min(1_000, this.operationTimeoutMs) });
+    } catch (error) {
+      throw new TypeError(`RedisBroker: ${(error as Error).message}`);
+    }
     this.subscriptions = new Subscriptions(this.link, this.onCommandFailed, this.onRestored);
-    this.store = new RedisChannelStore(this.client, this.keys, this.retention, this.operationTimeoutMs);
-    this.events = new RedisEventStore(this.client, this.keys, this.store, this.retention, this.operationTimeoutMs);
-    // Before anything can connect: an ioredis client without an error handler
-    // crashes the process on the first refused connection.
-    watchClientErrors(this.client, `${this.kind} commands`, this.logger);
-    watchClientErrors(this.subscriber, `${this.kind} subscriber`, this.logger);
+    this.store = new RedisChannelStore(topology, this.keys, this.retention, this.operationTimeoutMs);
+    this.events = new RedisEventStore(topology, this.keys, this.store, this.retention, this.operationTimeoutMs);
+    // Before anything can connect: an ioredis client without an error handler crashes
+    // the process on the first refused connection. Clients from createRedisClient have
+    // one already.
+    if (this.client.listenerCount('error') === 0) watchClientErrors(this.client, `${this.kind} commands`, this.logger);
+    if (this.subscriber.listenerCount('error') === 0) watchClientErrors(this.subscriber, `${this.kind} subscriber`, this.logger);
   }
 
   get state(): BrokerState {

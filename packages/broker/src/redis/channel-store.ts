@@ -1,18 +1,15 @@
 /**
  * The command side of the Redis engines: publish (one script call, or one pipeline per
- * node for a batch), history and position, on the command client. Every call is
+ * shard for a batch), history and position, on the command client. Every call is
  * bounded by a deadline and fails with BrokerUnavailableError when Redis is
  * unreachable, so callers can answer 503 and retry. On a cluster, a call refused
  * because the topology is changing is sent again within that deadline
- * (cluster-retry.ts).
+ * (`RedisTopology.send`).
  */
-import { Cluster, type Redis } from 'ioredis';
 import { isValidSeq } from '@herald/protocol';
+import { withDeadline, type KeyLayout, type RedisTopology } from '@herald/redis';
 import { BrokerUnavailableError, type HistoryResult, type Publication, type PublishRequest, type PublishResult, type RetentionOptions } from '../broker.js';
-import { isRetryable, retryOnCluster } from './cluster-retry.js';
-import { toBrokerError, withDeadline } from './errors.js';
-import { groupByShard } from './shard-pipelines.js';
-import type { KeyLayout } from './keys.js';
+import { toBrokerError } from './errors.js';
 import { HistoryCode } from './lua.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT, runScript, runScriptBuffer, runScriptCalls, type ScriptArg } from './scripts.js';
 
@@ -30,7 +27,7 @@ export class RedisChannelStore {
   private readonly historyTail: readonly ScriptArg[];
 
   constructor(
-    private readonly client: Redis | Cluster,
+    private readonly topology: RedisTopology,
     private readonly keys: KeyLayout,
     retention: RetentionOptions,
     private readonly timeoutMs: number,
@@ -42,21 +39,21 @@ export class RedisChannelStore {
       Math.max(1, Math.floor(historyTtlMs)),
       Math.max(1, Math.floor(historyMetaTtlMs)),
       Math.max(1, Math.floor(dedupeTtlMs)),
-      client instanceof Cluster ? 'spublish' : 'publish',
+      topology.publishCommand,
     ];
     this.historyTail = [this.publishTail[1]!, this.publishTail[0]!];
   }
 
   async publish(request: PublishRequest): Promise<PublishResult> {
     const [keys, args] = this.publishCommand([request]);
-    const client = this.client;
+    const { client } = this.topology;
     let reply: unknown;
     try {
-      const run = (): Promise<unknown> => runScript(client, PUBLISH_SCRIPT, keys, args);
-      reply =
-        client instanceof Cluster
-          ? await retryOnCluster(client, run, Date.now() + this.timeoutMs, request.idempotencyKey !== undefined, 'publish')
-          : await withDeadline(run(), this.timeoutMs, 'publish');
+      reply = await this.topology.send(() => runScript(client, PUBLISH_SCRIPT, keys, args), {
+        deadline: Date.now() + this.timeoutMs,
+        idempotent: request.idempotencyKey !== undefined,
+        what: 'publish',
+      });
     } catch (error) {
       throw toBrokerError(error, 'publish');
     }
@@ -68,10 +65,7 @@ export class RedisChannelStore {
     const results = new Array<PublishResult | Error>(requests.length);
     const failed: FailedCall[] = [];
     await Promise.all(this.pipelineGroups(requests).map((calls) => this.publishPipeline(requests, calls, results, failed, deadline)));
-    if (failed.length > 0) {
-      if (this.client instanceof Cluster) await this.retryCalls(this.client, requests, failed, results, deadline);
-      else for (const { indices, error } of failed) for (const index of indices) results[index] = toBrokerError(error, 'publish batch');
-    }
+    if (failed.length > 0) await this.retryCalls(requests, failed, results, deadline);
     return results;
   }
 
@@ -80,7 +74,7 @@ export class RedisChannelStore {
     let reply: unknown;
     try {
       reply = await withDeadline(
-        runScriptBuffer(this.client, HISTORY_SCRIPT, [this.keys.stream(channel), this.keys.meta(channel)], [since, ...this.historyTail]),
+        runScriptBuffer(this.topology.client, HISTORY_SCRIPT, [this.keys.stream(channel), this.keys.meta(channel)], [since, ...this.historyTail]),
         this.timeoutMs,
         'history',
       );
@@ -92,7 +86,7 @@ export class RedisChannelStore {
 
   async position(channel: string): Promise<string | undefined> {
     try {
-      const top = await withDeadline(this.client.hget(this.keys.meta(channel), 'top'), this.timeoutMs, 'position');
+      const top = await withDeadline(this.topology.client.hget(this.keys.meta(channel), 'top'), this.timeoutMs, 'position');
       return top ?? undefined;
     } catch (error) {
       throw toBrokerError(error, 'position');
@@ -112,15 +106,14 @@ export class RedisChannelStore {
   }
 
   /**
-   * The batch as pipelines of script calls: one pipeline per shard (shard-pipelines.ts);
-   * each call carries up to PUBLICATIONS_PER_CALL requests of one slot on a cluster (a
-   * script's keys must share a slot there). Request order is kept inside each slot, so
-   * a channel's publications keep the batch order.
+   * The batch as pipelines of script calls: one pipeline per shard; each call carries up
+   * to PUBLICATIONS_PER_CALL requests of one slot (on a cluster a script's keys must
+   * share a slot; on one Redis every request is in slot 0). Request order is kept inside
+   * each slot, so a channel's publications keep the batch order.
    */
   private pipelineGroups(requests: readonly PublishRequest[]): number[][][] {
-    if (!(this.client instanceof Cluster)) return groupByShard(this.client, requests.map(() => 0)).map((indices) => chunk(indices, PUBLICATIONS_PER_CALL));
-    const slots = requests.map((request) => this.keys.slot(request.channel));
-    return groupByShard(this.client, slots).map((indices) => {
+    const slots = requests.map((request) => this.topology.slotOf(this.keys.pubsub(request.channel)));
+    return this.topology.groupByShard(slots).map((indices) => {
       const bySlot = new Map<number, number[]>();
       for (const index of indices) {
         const same = bySlot.get(slots[index]!);
@@ -132,7 +125,8 @@ export class RedisChannelStore {
   }
 
   /**
-   * Sends the failed calls of a batch again, each alone, within the batch's deadline.
+   * Sends the failed calls of a batch again, each alone, within the batch's deadline,
+   * when the topology says a retry may help (on a cluster; never on one Redis).
    * The calls of one slot go one after the other in batch order, and once one fails
    * for good the later ones of its slot are not tried: a channel's publications keep
    * their order. (A later call of the slot that had succeeded in the pipeline stays
@@ -140,7 +134,6 @@ export class RedisChannelStore {
    * slot was not, which a slot migration makes rare.)
    */
   private async retryCalls(
-    client: Cluster,
     requests: readonly PublishRequest[],
     failed: readonly FailedCall[],
     results: Array<PublishResult | Error>,
@@ -148,7 +141,7 @@ export class RedisChannelStore {
   ): Promise<void> {
     const bySlot = new Map<number, FailedCall[]>();
     for (const call of failed) {
-      const slot = this.keys.slot(requests[call.indices[0]!]!.channel);
+      const slot = this.topology.slotOf(this.keys.pubsub(requests[call.indices[0]!]!.channel));
       const chain = bySlot.get(slot);
       if (chain) chain.push(call);
       else bySlot.set(slot, [call]);
@@ -163,14 +156,15 @@ export class RedisChannelStore {
         let given: Error | undefined;
         for (const { indices, error } of chain) {
           const idempotent = indices.every((index) => requests[index]!.idempotencyKey !== undefined);
-          if (given !== undefined || !isRetryable(error, idempotent)) {
+          if (given !== undefined || !this.topology.isRetryable(error, idempotent)) {
             given ??= toBrokerError(error, 'publish batch');
             settle(indices, given);
             continue;
           }
           const [keys, args] = this.publishCommand(indices.map((index) => requests[index]!));
           try {
-            const reply = await retryOnCluster(client, () => runScript(client, PUBLISH_SCRIPT, keys, args), deadline, idempotent, 'publish batch');
+            const { client } = this.topology;
+            const reply = await this.topology.send(() => runScript(client, PUBLISH_SCRIPT, keys, args), { deadline, idempotent, what: 'publish batch' });
             settle(indices, parsePublishReply(reply, indices.length));
           } catch (retryError) {
             given = toBrokerError(retryError, 'publish batch');
@@ -192,7 +186,7 @@ export class RedisChannelStore {
     const scriptCalls = calls.map((indices) => this.publishCommand(indices.map((index) => requests[index]!)));
     let replies: Array<[Error | null, unknown]>;
     try {
-      replies = await withDeadline(runScriptCalls(this.client, PUBLISH_SCRIPT, scriptCalls), Math.max(1, deadline - Date.now()), 'publish batch');
+      replies = await withDeadline(runScriptCalls(this.topology.client, PUBLISH_SCRIPT, scriptCalls), Math.max(1, deadline - Date.now()), 'publish batch');
     } catch (error) {
       for (const indices of calls) failed.push({ indices, error });
       return;

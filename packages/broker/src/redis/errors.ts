@@ -1,7 +1,7 @@
 /**
- * Error mapping and deadlines. Callers (ingest answering 503, the hub retrying a gap
- * fill) must tell "Redis is unreachable, retry" from a bug, and must never wait
- * forever on a command stuck in a client queue.
+ * Error mapping. Callers (ingest answering 503, the hub retrying a gap fill) must tell
+ * "Redis is unreachable, retry" from a bug; deadlines (`withDeadline` of @herald/redis)
+ * reject with RedisTimeoutError, which maps to BrokerUnavailableError here.
  */
 import { BrokerUnavailableError } from '../broker.js';
 
@@ -20,25 +20,4 @@ export function toBrokerError(error: unknown, what: string): Error {
     return new BrokerUnavailableError(`Redis ${what} failed: ${error.message}`, { cause: error });
   }
   return new BrokerUnavailableError(`Redis ${what} failed: ${String(error)}`);
-}
-
-/**
- * Rejects with BrokerUnavailableError when `promise` has not settled after `ms`. The
- * late outcome is ignored: a publish that times out may still be applied by Redis,
- * which the producer's retry with the same idempotency key absorbs.
- */
-export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new BrokerUnavailableError(`Redis ${what} timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

@@ -2,31 +2,29 @@
  * `publishEvents` on Redis: each event published to all of its channels once per
  * event id within eventTtlMs.
  *
- * - One Redis: EVENTS_LUA checks the id, publishes to every channel and records the id
- *   in one atomic step per event; a call carries many events (one command per batch
- *   instead of three per event: claim, publish, complete).
+ * - One Redis (a script may touch keys of any slot): EVENTS_LUA checks the id, publishes
+ *   to every channel and records the id in one atomic step per event; a call carries
+ *   many events (one command per batch instead of three per event: claim, publish,
+ *   complete).
  * - A cluster: an event's keys span slots, so no script can cover it. The id is claimed
  *   first (`SET NX GET` to 'p'), the event published with the id as each channel's
  *   dedupe key, and the id then marked done with its channels. A retry that finds 'p'
  *   publishes again, and the per-channel dedupe keys keep it from duplicating. Each
- *   step is one pipeline per shard for the whole batch (shard-pipelines.ts).
+ *   step is one pipeline per shard for the whole batch (`RedisTopology.runPerShard`).
  */
-import { Cluster, type Redis } from 'ioredis';
+import { withDeadline, type KeyLayout, type RedisTopology, type ShardCommand } from '@herald/redis';
 import { BrokerUnavailableError, type EventPublishRequest, type EventPublishResult, type PublishRequest, type RetentionOptions } from '../broker.js';
 import { PUBLICATIONS_PER_CALL, type RedisChannelStore } from './channel-store.js';
-import { toBrokerError, withDeadline } from './errors.js';
-import type { KeyLayout } from './keys.js';
+import { toBrokerError } from './errors.js';
 import { EVENT_PENDING } from './lua.js';
 import { EVENTS_SCRIPT, runScriptCalls, type ScriptArg } from './scripts.js';
-import { runPerShard, type ShardCommand } from './shard-pipelines.js';
-import { keySlot } from './slot.js';
 
 export class RedisEventStore {
   private readonly scriptHead: readonly ScriptArg[];
   private readonly eventTtl: string;
 
   constructor(
-    private readonly client: Redis | Cluster,
+    private readonly topology: RedisTopology,
     private readonly keys: KeyLayout,
     private readonly channels: RedisChannelStore,
     retention: RetentionOptions,
@@ -38,7 +36,7 @@ export class RedisEventStore {
 
   publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
     if (events.length === 0) return Promise.resolve([]);
-    return this.client instanceof Cluster ? this.publishAcrossSlots(this.client, events) : this.publishAtomically(events);
+    return this.topology.scriptsSpanSlots ? this.publishAtomically(events) : this.publishAcrossSlots(events);
   }
 
   private async publishAtomically(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
@@ -47,7 +45,7 @@ export class RedisEventStore {
     const results = new Array<EventPublishResult | Error>(events.length);
     let replies: Array<[Error | null, unknown]>;
     try {
-      replies = await withDeadline(runScriptCalls(this.client, EVENTS_SCRIPT, scriptCalls), this.timeoutMs, 'publish events');
+      replies = await withDeadline(runScriptCalls(this.topology.client, EVENTS_SCRIPT, scriptCalls), this.timeoutMs, 'publish events');
     } catch (error) {
       results.fill(toBrokerError(error, 'publish events'));
       return results;
@@ -82,7 +80,7 @@ export class RedisEventStore {
    * Three steps, each one pipeline per shard whatever the number of events (claims,
    * publications, completions), so a batch costs three round trips per shard.
    */
-  private async publishAcrossSlots(client: Cluster, events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
+  private async publishAcrossSlots(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
     const results = new Array<EventPublishResult | Error>(events.length);
     // An id repeated in this call is claimed and published once, by its first occurrence.
     const firstOf = new Map<string, number>();
@@ -95,8 +93,7 @@ export class RedisEventStore {
     // stands alone: one refused or lost (its shard failing over) is sent again alone
     // within the deadline, and fails its event only. A claim is SET NX, so sending it
     // again is safe.
-    const claims = await runPerShard(
-      client,
+    const claims = await this.topology.runPerShard(
       firsts.map((index) => this.setCommand(events[index]!.id, [EVENT_PENDING, 'PX', this.eventTtl, 'NX', 'GET'])),
       { deadline: Date.now() + this.timeoutMs, idempotent: true, what: 'claim event' },
     );
@@ -143,7 +140,7 @@ export class RedisEventStore {
     // 3. Mark them done. Should this fail, a retry publishes again through the
     // per-channel dedupe keys: safe while they last (dedupeTtlMs).
     if (completions.length > 0) {
-      await runPerShard(client, completions, { deadline: Date.now() + this.timeoutMs, idempotent: true, what: 'complete events' });
+      await this.topology.runPerShard(completions, { deadline: Date.now() + this.timeoutMs, idempotent: true, what: 'complete events' });
     }
     return results;
   }
@@ -151,7 +148,7 @@ export class RedisEventStore {
   /** `SET <event key> ...args` as a command of a shard batch. */
   private setCommand(id: string, args: readonly ScriptArg[]): ShardCommand {
     const key = this.keys.event(id);
-    return { slot: keySlot(key), command: 'set', args: [key, ...args] };
+    return { slot: this.topology.slotOf(key), command: 'set', args: [key, ...args] };
   }
 }
 

@@ -5,7 +5,10 @@
  * safe. Works the same on one Redis and on a Cluster (ioredis routes by KEYS).
  */
 import { createHash } from 'node:crypto';
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '@herald/redis';
+
+/** A pipeline of either kind of client. */
+type Pipeline = ReturnType<RedisClient['pipeline']>;
 import { EVENTS_LUA, HISTORY_LUA, PUBLISH_LUA } from './lua.js';
 
 export type ScriptArg = string | number | Buffer;
@@ -66,7 +69,7 @@ export async function runScriptBuffer(
  * never meets NOSCRIPT half-way, which would reorder a channel's publications.
  */
 export function queueScript(
-  pipeline: ChainableCommander,
+  pipeline: Pipeline,
   script: LuaScript,
   keys: readonly string[],
   args: readonly ScriptArg[],
@@ -86,7 +89,7 @@ export type ScriptCall = readonly [keys: readonly string[], args: readonly Scrip
  * publishes one event at a time.
  * Resolves like `pipeline.exec()`: per call [error, null] or [null, reply].
  */
-export async function runScriptCalls(client: Redis | Cluster, script: LuaScript, calls: readonly ScriptCall[]): Promise<Array<[Error | null, unknown]>> {
+export async function runScriptCalls(client: RedisClient, script: LuaScript, calls: readonly ScriptCall[]): Promise<Array<[Error | null, unknown]>> {
   if (calls.length === 1) {
     const [keys, args] = calls[0]!;
     try {

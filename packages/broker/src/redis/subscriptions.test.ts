@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BrokerUnavailableError } from '../broker.js';
-import type { LinkEvents, PubSubLink } from './link.js';
+import type { LinkEvents, PubSubLink } from '@herald/redis';
 import { Subscriptions } from './subscriptions.js';
 
 interface Call {

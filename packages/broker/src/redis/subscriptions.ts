@@ -16,7 +16,7 @@
  * them again, which reports them through `onRestored`.
  */
 import { BrokerUnavailableError } from '../broker.js';
-import type { PubSubLink } from './link.js';
+import type { PubSubLink } from '@herald/redis';
 
 interface Waiter {
   resolve(): void;

@@ -24,7 +24,7 @@
  * fails is retried by the broker.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { withDeadline } from './errors.js';
+import { withDeadline } from './deadline.js';
 import { MAX_CHANNELS_PER_COMMAND, chunk, type Handlers, type LinkEvents, type PubSubLink } from './link.js';
 import { Placements } from './placements.js';
 import { keySlot } from './slot.js';

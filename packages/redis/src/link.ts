@@ -1,8 +1,8 @@
 /**
- * The pub/sub side of a Redis engine: how subscribe commands are sent and grouped,
- * and which client events mean "subscriptions may be lost" or "usable again". One
- * implementation per topology (one Redis: SUBSCRIBE; Cluster: SSUBSCRIBE per slot);
- * the subscription bookkeeping above it is shared.
+ * The pub/sub side of a topology: how subscribe commands are sent and grouped, and which
+ * client events mean "subscriptions may be lost" or "usable again". One implementation
+ * per topology (one Redis: SUBSCRIBE; Cluster: SSUBSCRIBE per slot), made by
+ * `RedisTopology.pubsub`; the subscription bookkeeping above it (the broker's) is shared.
  */
 import type { EventEmitter } from 'node:events';
 

@@ -12,7 +12,7 @@
  * claim is SET NX): a command lost with its connection may have run.
  */
 import type { Cluster } from 'ioredis';
-import { withDeadline } from './errors.js';
+import { withDeadline } from './deadline.js';
 
 /** Refusals: the node did not run the command. */
 const NOT_RUN =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterNodes } from './factory.js';
+import { parseClusterNodes } from './connection.js';
 
 describe('parseClusterNodes', () => {
   it('reads host:port, URLs and objects', () => {

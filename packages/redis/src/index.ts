@@ -1,0 +1,13 @@
+/**
+ * `@herald/redis`: how Herald reaches Redis. Used by the broker's and admission's Redis
+ * engines, the ingest stream and the CLI's wiring; the edge never imports it (it talks
+ * to the Broker and Admission interfaces).
+ */
+export { createRedisClient, whenReady, closeClient, watchClientErrors, type ClientRole, type RedisClient, type RedisClientOptions, type RedisLogger } from './clients.js';
+export { parseClusterNodes, type RedisConnectionOptions } from './connection.js';
+export { withDeadline, RedisTimeoutError } from './deadline.js';
+export { KeyLayout, DEFAULT_KEY_PREFIX, INGEST_CONSUMER_GROUP, type AdmissionKeys } from './keys.js';
+export { keySlot, SLOT_COUNT } from './slot.js';
+export { topologyOf, type RedisTopology, type SendOptions, type PubSubOptions } from './topology.js';
+export type { ShardCommand, ShardBatchOptions, CommandArg } from './shard-pipelines.js';
+export { MAX_CHANNELS_PER_COMMAND, type LinkEvents, type PubSubLink } from './link.js';
