@@ -588,7 +588,9 @@ describe('message types (MESSAGE_TYPES_FILE, PROTOCOL.md section 10)', () => {
       spec: { types: [{ name: 'payment.updated', description: 'A payment changed: why', schema: { type: 'object', required: ['reason'] } }] },
     },
   ];
-  const withTypes = (ingest: Record<string, unknown>): string => valuesFile({ ingest });
+  /** `messageTypes` is a top-level value (PROTOCOL.md section 10); the file path is the ingest's. */
+  const withTypes = ({ messageTypes, ...ingest }: Record<string, unknown>): string =>
+    valuesFile({ ...(messageTypes === undefined ? {} : { messageTypes }), ...(Object.keys(ingest).length > 0 ? { ingest } : {}) });
   let manifests: Manifest[];
   beforeAll(async () => {
     manifests = await render({ valuesFiles: [DEFAULT, withTypes({ messageTypes: documents })] });
@@ -641,15 +643,15 @@ describe('message types (MESSAGE_TYPES_FILE, PROTOCOL.md section 10)', () => {
       expect(result.code, `helm template should fail with ${message}`).not.toBe(0);
       expect(result.stderr).toMatch(message);
     };
-    await refused({ messageTypesFile: '/etc/custom/types.yaml', messageTypes: documents }, /ingest\.messageTypesFile and ingest\.messageTypes are exclusive/);
-    await refused({ messageTypes: [{ ...documents[0], kind: 'ConfigMap' }] }, /(ingest\.messageTypes\.0\.kind|\/ingest\/messageTypes\/0\/kind)/);
+    await refused({ messageTypesFile: '/etc/custom/types.yaml', messageTypes: documents }, /ingest\.messageTypesFile and messageTypes are exclusive/);
+    await refused({ messageTypes: [{ ...documents[0], kind: 'ConfigMap' }] }, /(messageTypes\.0\.kind|\/messageTypes\/0\/kind)/);
     const { description: _dropped, ...undescribed } = documents[1]!.spec.types[0]!;
-    await refused({ messageTypes: [{ ...documents[1], spec: { types: [undescribed] } }] }, /(ingest\.messageTypes\.0\.spec\.types\.0|\/ingest\/messageTypes\/0\/spec\/types\/0).*description/);
+    await refused({ messageTypes: [{ ...documents[1], spec: { types: [undescribed] } }] }, /(messageTypes\.0\.spec\.types\.0|\/messageTypes\/0\/spec\/types\/0).*description/);
   });
 
   it('describes a document in values.schema.json as the registry does', () => {
     const chartSchema = JSON.parse(readFileSync(`${chartDir}/values.schema.json`, 'utf8'));
-    expect(chartSchema.properties.ingest.properties.messageTypes.items).toEqual({ $ref: '#/definitions/messageTypeDocument' });
+    expect(chartSchema.properties.messageTypes.items).toEqual({ $ref: '#/definitions/messageTypeDocument' });
     // Annotations apart (the registry's own messages, ids and titles), the same rules.
     const rules = (node: unknown): unknown =>
       Array.isArray(node)

@@ -205,7 +205,7 @@ paths of certificates mounted otherwise. "true" when either is set.
 
 {{- define "herald.messageTypesFile" -}}
 {{- if .Values.ingest.messageTypesFile -}}{{ .Values.ingest.messageTypesFile }}
-{{- else if .Values.ingest.messageTypes -}}/etc/herald/message-types/message-types.yaml
+{{- else if .Values.messageTypes -}}/etc/herald/message-types/message-types.yaml
 {{- end -}}
 {{- end -}}
 
@@ -386,8 +386,8 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- if and $v.ingest.eventSchemasDir $v.ingest.eventSchemas -}}
 {{- fail "ingest.eventSchemasDir and ingest.eventSchemas are exclusive: a directory in the container, or the schemas themselves" -}}
 {{- end -}}
-{{- if and $v.ingest.messageTypesFile $v.ingest.messageTypes -}}
-{{- fail "ingest.messageTypesFile and ingest.messageTypes are exclusive: a file in the container, or the documents themselves" -}}
+{{- if and $v.ingest.messageTypesFile $v.messageTypes -}}
+{{- fail "ingest.messageTypesFile and messageTypes are exclusive: a file in the container, or the documents themselves" -}}
 {{- end -}}
 {{- if and $v.tls.secretName (or $v.tls.certFile $v.tls.keyFile) -}}
 {{- fail "tls.secretName and tls.certFile/tls.keyFile are exclusive: a kubernetes.io/tls Secret the chart mounts, or paths of certificates mounted otherwise" -}}
@@ -561,7 +561,7 @@ spec:
               mountPath: /etc/herald/event-schemas
               readOnly: true
             {{- end }}
-            {{- if and (eq $component "ingest") $c.messageTypes (not $c.messageTypesFile) }}
+            {{- if and (eq $component "ingest") $v.messageTypes (not $c.messageTypesFile) }}
             - name: message-types
               mountPath: /etc/herald/message-types
               readOnly: true
@@ -590,7 +590,7 @@ spec:
           configMap:
             name: {{ include "herald.componentName" (list $root "event-schemas") }}
         {{- end }}
-        {{- if and (eq $component "ingest") $c.messageTypes (not $c.messageTypesFile) }}
+        {{- if and (eq $component "ingest") $v.messageTypes (not $c.messageTypesFile) }}
         - name: message-types
           configMap:
             name: {{ include "herald.componentName" (list $root "message-types") }}
