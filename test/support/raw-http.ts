@@ -22,6 +22,8 @@ export interface RawAnswer {
 export interface RawRequestOptions {
   /** Give up after this long (the answer then has status 0 and closed false). */
   timeoutMs?: number;
+  /** Resolve as soon as the status line and headers are in (for answers that keep the connection, such as 101). */
+  untilHeaders?: boolean;
   /** Bytes written after `request`, each after `delayMs`: a slow client. */
   trickle?: { chunks: string[]; delayMs: number };
 }
@@ -44,7 +46,10 @@ export function rawRequest(port: number, request: string | Buffer, options: RawR
       resolve(parseAnswer(Buffer.concat(chunks), closed, Date.now() - started));
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (options.untilHeaders && Buffer.concat(chunks).includes('\r\n\r\n')) finish(false);
+    });
     socket.on('error', () => finish(true));
     socket.on('close', () => finish(true));
     socket.on('connect', () => {

@@ -8,6 +8,6 @@ export { parseClusterNodes, type RedisConnectionOptions } from './connection.js'
 export { withDeadline, RedisTimeoutError } from './deadline.js';
 export { KeyLayout, DEFAULT_KEY_PREFIX, INGEST_CONSUMER_GROUP, type AdmissionKeys } from './keys.js';
 export { keySlot, SLOT_COUNT } from './slot.js';
-export { topologyOf, type RedisTopology, type SendOptions, type PubSubOptions } from './topology.js';
-export type { ShardCommand, ShardBatchOptions, CommandArg } from './shard-pipelines.js';
+export { topologyOf } from './topology-of.js';
+export type { RedisTopology, SendOptions, PubSubOptions, ShardCommand, ShardBatchOptions, CommandArg } from './topology.js';
 export { MAX_CHANNELS_PER_COMMAND, type LinkEvents, type PubSubLink } from './link.js';

@@ -10,29 +10,7 @@
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './clients.js';
 import { withDeadline } from './deadline.js';
-import type { RedisTopology } from './topology.js';
-
-/** A command argument, as ioredis takes it. */
-export type CommandArg = string | number | Buffer;
-
-/** One command of a shard batch: the slot of its keys and the command with its arguments. */
-export interface ShardCommand {
-  readonly slot: number;
-  readonly command: string;
-  readonly args: readonly CommandArg[];
-}
-
-export interface ShardBatchOptions {
-  /** Epoch ms: nothing is sent again after it. */
-  readonly deadline: number;
-  /**
-   * Whether running a command twice is harmless (SET NX, SET XX): then a command whose
-   * connection was lost, which may have run, is sent again too.
-   */
-  readonly idempotent: boolean;
-  /** Names the operation in errors. */
-  readonly what: string;
-}
+import type { RedisTopology, ShardBatchOptions, ShardCommand } from './topology.js';
 
 /**
  * Runs the commands as one pipeline per shard, concurrently. Every command that failed in

@@ -9,9 +9,9 @@ import type { RedisClient } from './clients.js';
 import { isRetryable, retryOnCluster } from './cluster-retry.js';
 import type { PubSubLink } from './link.js';
 import { ClusterLink } from './link-cluster.js';
-import { runPerShard, type ShardBatchOptions, type ShardCommand } from './shard-pipelines.js';
+import { runPerShard } from './shard-pipelines.js';
 import { keySlot } from './slot.js';
-import type { PubSubOptions, RedisTopology, SendOptions } from './topology.js';
+import type { PubSubOptions, RedisTopology, SendOptions, ShardBatchOptions, ShardCommand } from './topology.js';
 
 export class ClusterTopology implements RedisTopology {
   readonly kind = 'redis-cluster';

@@ -8,8 +8,8 @@ import type { RedisClient } from './clients.js';
 import { withDeadline } from './deadline.js';
 import type { PubSubLink } from './link.js';
 import { StandaloneLink } from './link-standalone.js';
-import { runPerShard, type ShardBatchOptions, type ShardCommand } from './shard-pipelines.js';
-import type { RedisTopology, SendOptions } from './topology.js';
+import { runPerShard } from './shard-pipelines.js';
+import type { RedisTopology, SendOptions, ShardBatchOptions, ShardCommand } from './topology.js';
 
 export class StandaloneTopology implements RedisTopology {
   readonly kind = 'redis';

@@ -3,15 +3,34 @@
  * (slots, shards), sending (a cluster refuses commands while its topology changes, so
  * they are sent again within the caller's deadline), what one script may touch, and
  * pub/sub (PUBLISH/SUBSCRIBE against sharded SPUBLISH/SSUBSCRIBE). Herald's Redis code
- * (broker, admission, ingest stream) is written once against it; `topologyOf` is the only
- * place that asks which one a client is.
+ * (broker, admission, ingest stream) is written once against it; `topologyOf`
+ * (topology-of.ts) is the only place that asks which one a client is.
  */
-import { Cluster } from 'ioredis';
 import type { RedisClient } from './clients.js';
 import type { PubSubLink } from './link.js';
-import type { ShardBatchOptions, ShardCommand } from './shard-pipelines.js';
-import { ClusterTopology } from './topology-cluster.js';
-import { StandaloneTopology } from './topology-standalone.js';
+
+/** A command argument, as ioredis takes it. */
+export type CommandArg = string | number | Buffer;
+
+/** One command of a shard batch: the slot of its keys and the command with its arguments. */
+export interface ShardCommand {
+  readonly slot: number;
+  readonly command: string;
+  readonly args: readonly CommandArg[];
+}
+
+export interface ShardBatchOptions {
+  /** Epoch ms: nothing is sent again after it. */
+  readonly deadline: number;
+  /**
+   * Whether running a command twice is harmless (SET NX, SET XX): then a command whose
+   * connection was lost, which may have run, is sent again too.
+   */
+  readonly idempotent: boolean;
+  /** Names the operation in errors. */
+  readonly what: string;
+}
+
 
 export interface SendOptions {
   /** Epoch ms: the attempt (and any retry) must be done by then. */
@@ -62,9 +81,4 @@ export interface RedisTopology {
    * `subscriber` role; throws a TypeError for a client that cannot serve.
    */
   pubsub(subscriber: RedisClient, options?: PubSubOptions): PubSubLink;
-}
-
-/** The topology of a command client (one Redis or a Cluster). */
-export function topologyOf(client: RedisClient): RedisTopology {
-  return client instanceof Cluster ? new ClusterTopology(client) : new StandaloneTopology(client);
 }

@@ -9,7 +9,7 @@ import { createRedisBroker } from '@herald/broker/redis';
 import { StreamConsumer, type EventPublisher } from '@herald/ingest';
 import { DEFAULT_KEY_PREFIX, closeClient, createRedisClient, whenReady, type ClientRole, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import type { HeraldConfig, Logger, Service } from '@herald/runtime';
-import { admissionLimits, retentionFromConfig, type Components } from './components.js';
+import { admissionLimits, retentionFromConfig, type Components } from './component-parts.js';
 
 function connectionOf(config: HeraldConfig): RedisConnectionOptions {
   if (config.REDIS_URL !== undefined) return { url: config.REDIS_URL };
