@@ -3,10 +3,15 @@
  * a free port (PORT=0, the bound port is read from the "herald listening" log line),
  * collects its output, and stops it by PID. Every process started here is killed
  * when the test worker exits, even after a failure.
+ *
+ * When a process is stopped, its log output is scanned for credentials (a JWT, or a
+ * secret of its environment: log-scan.ts); `stop` rejects naming each leak, so the
+ * test file that owns the process fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { describeLeaks, logLines, scanLogs, secretsOf, type Leak } from './log-scan.js';
 
 export const CLI = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
 export const TEST_SECRET = 'herald-test-secret-0123456789abcdef';
@@ -31,7 +36,12 @@ export interface HeraldProcess {
   waitForLog(predicate: (record: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Resolves with the first stdout line (log record or not) matching `predicate`. */
   waitForLine(predicate: (line: string) => boolean, timeoutMs?: number): Promise<string>;
-  /** Sends SIGTERM (or `signal`) and resolves when the process has exited. */
+  /** Credentials found in the log output so far (log-scan.ts). */
+  leaks(): Leak[];
+  /**
+   * Sends SIGTERM (or `signal`) and resolves when the process has exited and its output
+   * is read; rejects when that output holds a credential.
+   */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
@@ -94,6 +104,12 @@ export async function startHerald(options: StartOptions = {}): Promise<HeraldPro
     running.delete(child);
     return { code, signal } as Exit;
   });
+  // After 'close' every byte of output has been read (it may follow 'exit').
+  const outputClosed = once(child, 'close').then(() => {
+    if (partial !== '') stdout.push(partial);
+    partial = '';
+  });
+  const leaks = (): Leak[] => scanLogs(logLines(stdout, stderr), secretsOf(env));
 
   const waitForLog = (predicate: (record: Record<string, unknown>) => boolean, timeoutMs = 10_000) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -162,9 +178,14 @@ export async function startHerald(options: StartOptions = {}): Promise<HeraldPro
     exited,
     waitForLog,
     waitForLine,
+    leaks,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      const exit = await exited;
+      await outputClosed;
+      const found = leaks();
+      if (found.length > 0) throw new Error(describeLeaks(`herald ${mode} (pid ${child.pid})`, found));
+      return exit;
     },
   };
   if (options.waitReady) await waitUntilReady(url, options.timeoutMs ?? 15_000);
