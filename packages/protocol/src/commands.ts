@@ -68,6 +68,14 @@ export function commandFromParts(type: unknown, replyTo: string | undefined, dat
   switch (type) {
     case 'ping':
       return { ok: true, command: replyTo === undefined ? { type } : { type, id: replyTo } };
+    case 'refresh': {
+      if (!isPlainObject(data)) return fail(Problem.invalidMessage, '"data" must be an object with a "token"', replyTo);
+      const token = data.token;
+      // Whether the token is any good (an empty one is not) is the edge's verdict,
+      // `unauthorized`, as for any bad token; only a non-string is a malformed command.
+      if (typeof token !== 'string') return fail(Problem.invalidMessage, '"data.token" must be a string', replyTo);
+      return { ok: true, command: { type, id: replyTo, data: { token } } };
+    }
     case 'subscribe':
     case 'unsubscribe': {
       if (!isPlainObject(data)) return fail(Problem.invalidMessage, `"data" must be an object with a "channel"`, replyTo);

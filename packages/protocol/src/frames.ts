@@ -90,7 +90,13 @@ export interface PingCommand {
   type: 'ping';
   id?: string;
 }
-export type Command = SubscribeCommand | UnsubscribeCommand | PingCommand;
+/** `refresh` (PROTOCOL.md section 11): a new token for the same connection. */
+export interface RefreshCommand {
+  type: 'refresh';
+  id?: string;
+  data: { token: string };
+}
+export type Command = SubscribeCommand | UnsubscribeCommand | PingCommand | RefreshCommand;
 export type CommandType = Command['type'];
 
 /** ISO 8601 UTC with milliseconds. */
@@ -106,8 +112,14 @@ export function encodeSubscribed(replyTo: string | undefined, data: SubscribedFr
   return JSON.stringify({ type: 'subscribed', replyTo, timestamp: nowIso(), data });
 }
 
-export function encodeUnsubscribed(replyTo: string | undefined, channel: string): string {
-  return JSON.stringify({ type: 'unsubscribed', replyTo, timestamp: nowIso(), data: { channel } });
+/** `reason`: absent when the client asked; `forbidden` when a refresh took the grant away. */
+export function encodeUnsubscribed(replyTo: string | undefined, channel: string, reason?: string): string {
+  return JSON.stringify({ type: 'unsubscribed', replyTo, timestamp: nowIso(), data: reason === undefined ? { channel } : { channel, reason } });
+}
+
+/** `expiresAt`: the new token's `exp` (ISO 8601), absent when it has none. */
+export function encodeRefreshed(replyTo: string | undefined, expiresAt?: string): string {
+  return JSON.stringify({ type: 'refreshed', replyTo, timestamp: nowIso(), data: expiresAt === undefined ? {} : { expiresAt } });
 }
 
 export function encodePong(replyTo: string | undefined): string {

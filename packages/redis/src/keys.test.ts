@@ -41,6 +41,8 @@ describe('KeyLayout beyond channels', () => {
     expect(keys.ingestStream).toBe('herald:ingest');
     expect(keys.ingestDeadLetter).toBe('herald:ingest:dead');
     expect(INGEST_CONSUMER_GROUP).toBe('herald-ingest');
+    expect(keys.revocation('alice')).toBe('herald:revoked:alice');
+    expect(keys.revocationsChannel).toBe('herald:revocations');
   });
 
   it('puts every admission key in one slot, so its scripts run on a cluster', () => {

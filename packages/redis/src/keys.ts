@@ -19,6 +19,11 @@
  *   {<prefix>:admission}:total      string: connections counted cluster-wide
  *   {<prefix>:admission}:users      hash: user -> connections cluster-wide
  *   {<prefix>:admission}:node:<id>  hash: `total` and `u:<user>` -> that node's share
+ * Revocations (admission), no tag (one key per command):
+ *   <prefix>:revoked:<sub>        string: epoch ms before which the sub's tokens are refused;
+ *                                 expires REVOCATION_TTL after the (latest) revocation
+ *   <prefix>:revocations          pub/sub channel (PUBLISH, or SPUBLISH on a cluster): one
+ *                                 JSON revocation {sub, before, until} per message
  * Ingest stream (ingest), no tag (one key per command):
  *   <prefix>:ingest               stream: producers XADD `event <json>`; consumer group
  *                                 `herald-ingest`
@@ -89,6 +94,17 @@ export class KeyLayout {
   admission(nodeId: string): AdmissionKeys {
     const tag = `{${this.prefix}:admission}`;
     return { nodes: `${tag}:nodes`, total: `${tag}:total`, users: `${tag}:users`, node: `${tag}:node:${nodeId}`, nodePrefix: `${tag}:node:` };
+  }
+
+  // Revocations ---------------------------------------------------------------------
+
+  /** A `sub` is any string: the key is binary-safe, and being alone in its command, its slot does not matter. */
+  revocation(user: string): string {
+    return `${this.prefix}:revoked:${user}`;
+  }
+
+  get revocationsChannel(): string {
+    return `${this.prefix}:revocations`;
   }
 
   // Ingest stream -------------------------------------------------------------------

@@ -14,20 +14,15 @@
  */
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { checkCommandId, commandFromParts, type DecodeResult } from '../commands.js';
-import type { Command } from '../frames.js';
+import type { Command, RefreshCommand } from '../frames.js';
 import { Problem } from '../problems.js';
 import { ClientCommandSchema, type ClientCommand } from '../gen/websocket/v1/websocket_pb.js';
 import { checkWire } from './strict-wire.js';
 
-/** `refresh` (PROTOCOL.md section 11): a new token for the same connection. */
-export interface RefreshCommand {
-  type: 'refresh';
-  id?: string;
-  data: { token: string };
-}
+export type { RefreshCommand };
 
-/** What a client can send: the JSON protocol's commands and `refresh`. */
-export type ClientCommandInput = Command | RefreshCommand;
+/** What a client can send: every command of the protocol (`refresh` included). */
+export type ClientCommandInput = Command;
 
 type Params = ClientCommand['params']['case'];
 
