@@ -102,7 +102,7 @@ describe.each(topologies)('%s', (_name, start) => {
           type: 'connected',
           id: expect.any(String),
           timestamp: expect.stringMatching(ISO_MS),
-          data: { connectionId: expect.any(String), node: topology.nodeId(node), pingInterval: 30000, readTimeout: 60000 },
+          data: { connectionId: expect.any(String), node: topology.nodeId(node), pingInterval: 30000, readTimeout: 60000, expiresAt: expect.stringMatching(ISO_MS) },
         });
         await client.close();
       }

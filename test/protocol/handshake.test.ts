@@ -275,7 +275,8 @@ describe('step 4: subprotocol', () => {
 
 describe('step 6: the connected frame', () => {
   it('is the first frame, with exactly the documented shape and the configured values', async () => {
-    const client = await TestClient.connect(herald.wsUrl, { token: clientToken(), protocols: 'v1.json' });
+    const exp = epochSeconds(3600);
+    const client = await TestClient.connect(herald.wsUrl, { token: clientToken({ exp }), protocols: 'v1.json' });
     const first = await client.next();
     expect(Object.keys(first).sort()).toEqual(['data', 'id', 'timestamp', 'type']);
     expect(first.type).toBe('connected');
@@ -283,8 +284,9 @@ describe('step 6: the connected frame', () => {
     expect(first.id.length).toBeGreaterThan(0);
     expect(first.timestamp).toMatch(ISO_MS);
     expect(Math.abs(Date.parse(first.timestamp) - Date.now())).toBeLessThan(10_000);
-    expect(Object.keys(first.data).sort()).toEqual(['connectionId', 'node', 'pingInterval', 'readTimeout']);
-    expect(first.data).toEqual({ connectionId: expect.any(String), node: 'edge-handshake-1', pingInterval: 15_000, readTimeout: 45_000 });
+    // expiresAt (PROTOCOL.md section 11): the token's exp, because it has one.
+    expect(Object.keys(first.data).sort()).toEqual(['connectionId', 'expiresAt', 'node', 'pingInterval', 'readTimeout']);
+    expect(first.data).toEqual({ connectionId: expect.any(String), node: 'edge-handshake-1', pingInterval: 15_000, readTimeout: 45_000, expiresAt: new Date(exp * 1000).toISOString() });
     expect(first.data.connectionId.length).toBeGreaterThan(0);
 
     const second = await TestClient.open(herald.wsUrl, { token: clientToken() });

@@ -184,9 +184,9 @@ describe('commands and replies (section 3)', () => {
     expect((await client.next((frame) => frame.replyTo === 'e1')).error.type).toBe('/problems/invalid-channel');
     const unknown = await client.request('publish');
     expect(unknown.error.type).toBe('/problems/unknown-type');
-    // `refresh` is in the schema; this server answers it as JSON does.
+    // `refresh` with a token that is no JWT: unauthorized, as in JSON; the connection stays.
     client.send({ type: 'refresh', id: 'r1', data: { token: 'x' } });
-    expect((await client.next((frame) => frame.replyTo === 'r1')).error.type).toBe('/problems/unknown-type');
+    expect((await client.next((frame) => frame.replyTo === 'r1')).error.type).toBe('/problems/unauthorized');
     expect((await client.request('ping')).type).toBe('pong');
     expectAllBinary(client);
     await client.close();

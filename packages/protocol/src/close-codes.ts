@@ -39,6 +39,7 @@ export const RECONNECTABLE_CLOSE_CODES: ReadonlySet<number> = new Set([
 export const CloseReason = {
   draining: 'node draining: reconnect to another node',
   tokenExpired: 'token expired',
+  revoked: 'session revoked',
   rateAbuse: 'sustained command rate abuse',
   slowConsumer: 'slow consumer: send buffer over limit',
   writeTimeout: 'write timeout: send buffer did not drain',

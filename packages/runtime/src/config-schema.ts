@@ -27,6 +27,8 @@ export const CONFIG_SCHEMA = {
   JWT_REQUIRE_EXP: boolean({ services: BOTH, description: 'Refuse tokens without an `exp` claim (the Helm chart turns this on).', default: false }),
   JWT_MAX_TTL: optionalDuration({ services: BOTH, description: 'Refuse tokens that live longer than this (`exp - iat`, or `exp` - now without `iat`); tokens without `exp` are then refused too. Unset: no limit.', min: 1_000 }),
   INGEST_API_KEYS: list({ services: INGEST, description: 'Static bearer keys accepted by the ingest API, besides JWTs with scope `events:publish`.', secret: true }),
+  ADMIN_API_KEYS: list({ services: INGEST, description: 'Static bearer keys accepted by the ingest\'s admin API (`POST /v1/users/{sub}:disconnect`), besides JWTs with scope `admin`. INGEST_API_KEYS are refused there (403).', secret: true }),
+  REVOCATION_TTL: duration({ services: INGEST, description: 'How long a revocation (`POST /v1/users/{sub}:disconnect`) refuses the handshakes and refreshes of that `sub`\'s tokens issued before its instant. Set it above your tokens\' lifetime (JWT_MAX_TTL) so that no revoked token outlives it.', default: '24h', min: 1_000 }),
 
   // TLS (PROTOCOL.md section 12). The files are read and checked at start and watched
   // afterwards (tls.ts): loadConfig only sees names, so `herald check`-like callers

@@ -3,7 +3,7 @@
  * admission settings derived from the configuration. Apart from components.ts, so the
  * Redis wiring (loaded lazily from there) does not import its loader back.
  */
-import type { Admission } from '@herald/admission';
+import type { Admission, Revocations } from '@herald/admission';
 import type { Broker, RetentionOptions } from '@herald/broker';
 import type { EventPublisher } from '@herald/ingest';
 import type { HeraldConfig } from '@herald/runtime';
@@ -11,6 +11,8 @@ import type { HeraldConfig } from '@herald/runtime';
 export interface Components {
   broker: Broker;
   admission: Admission;
+  /** Token revocations (PROTOCOL.md section 11): the ingest revokes, every edge enforces. */
+  revocations: Revocations;
   /** Starts reading the Redis ingest stream, where there is one. */
   startIngestStream?(publisher: EventPublisher): Promise<void>;
   /** Closes what the components opened besides the broker and admission. */

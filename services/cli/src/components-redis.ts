@@ -10,6 +10,7 @@ import { StreamConsumer, type EventPublisher } from '@herald/ingest';
 import { DEFAULT_KEY_PREFIX, closeClient, createRedisClient, whenReady, type ClientRole, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import type { HeraldConfig, Logger, Service } from '@herald/runtime';
 import { admissionLimits, retentionFromConfig, type Components } from './component-parts.js';
+import { createRedisRevocations } from './revocations-redis.js';
 
 function connectionOf(config: HeraldConfig): RedisConnectionOptions {
   if (config.REDIS_URL !== undefined) return { url: config.REDIS_URL };
@@ -54,10 +55,12 @@ export async function createRedisComponents(config: HeraldConfig, nodeId: string
     });
   }
 
+  const revocations = await createRedisRevocations(client, keyPrefix, services, logger);
   let consumer: StreamConsumer | undefined;
   return {
     broker,
     admission,
+    revocations,
     async startIngestStream(publisher: EventPublisher) {
       if (!config.INGEST_STREAM_ENABLED) return;
       // XREADGROUP BLOCK holds its connection: a client of its own, with a queue.

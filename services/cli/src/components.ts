@@ -1,7 +1,7 @@
 /**
  * Wiring, in one place per mode: which Broker and Admission a process uses. The services receive them; they never construct them.
  */
-import { MemoryAdmission } from '@herald/admission';
+import { MemoryAdmission, MemoryRevocations } from '@herald/admission';
 import { MemoryBroker } from '@herald/broker';
 import { ConfigError, type HeraldConfig, type Logger, type Service } from '@herald/runtime';
 import { admissionLimits, retentionFromConfig, type Components } from './component-parts.js';
@@ -13,6 +13,7 @@ export function memoryComponents(config: HeraldConfig): Components {
   return {
     broker: new MemoryBroker({ retention: retentionFromConfig(config) }),
     admission: new MemoryAdmission(admissionLimits(config)),
+    revocations: new MemoryRevocations(),
     close: async () => {},
   };
 }

@@ -74,6 +74,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   const routes: RouteHandler[] = [];
   if (edge) routes.push((req, res, path) => edge.handleRequest(req, res, path));
   if (ingest) routes.push((req, res, path) => ingest.server.handleRequest(req, res, path));
+  if (ingest) routes.push((req, res, path) => ingest.admin.handleRequest(req, res, path));
   const makeServer = (withRoutes: RouteHandler[], withUpgrade: boolean): Server =>
     createServiceServer({
       health,

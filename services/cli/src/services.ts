@@ -3,6 +3,8 @@
  */
 import { EdgeServer, edgeOptionsFromConfig } from '@herald/edge';
 import {
+  AdminAuthenticator,
+  AdminRoutes,
   DEFAULT_ROUTES,
   EventPublisher,
   IngestAuthenticator,
@@ -38,6 +40,7 @@ export function buildEdge(context: ProcessContext): EdgeServer {
     options: edgeOptionsFromConfig(config, context.nodeId),
     broker: context.components.broker,
     admission: context.components.admission,
+    revocations: context.components.revocations,
     logger: context.logger,
     registry: context.registry,
     health: context.health,
@@ -46,6 +49,8 @@ export function buildEdge(context: ProcessContext): EdgeServer {
 
 export interface IngestParts {
   server: IngestServer;
+  /** POST /v1/users/{sub}:disconnect (PROTOCOL.md section 11). */
+  admin: AdminRoutes;
   publisher: EventPublisher;
   registry: MessageTypeRegistry;
 }
@@ -103,5 +108,11 @@ export function buildIngest(context: ProcessContext, definitions: IngestDefiniti
   });
   const metrics = new IngestMetrics(context.registry);
   const publisher = new EventPublisher(context.components.broker, registry, router, metrics, logger.child({ service: 'ingest' }));
-  return { server: new IngestServer({ publisher, auth, logger, maxDepth: config.INGEST_MAX_DEPTH }), publisher, registry };
+  const admin = new AdminRoutes({
+    auth: new AdminAuthenticator({ adminKeys: config.ADMIN_API_KEYS, publishKeys: config.INGEST_API_KEYS, ...(hasJwt ? { jwt: jwtVerification(config) } : {}) }),
+    revocations: context.components.revocations,
+    revocationTtlMs: config.REVOCATION_TTL,
+    logger,
+  });
+  return { server: new IngestServer({ publisher, auth, logger, maxDepth: config.INGEST_MAX_DEPTH }), admin, publisher, registry };
 }

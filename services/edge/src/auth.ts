@@ -1,7 +1,7 @@
 /**
- * Who a handshake's token says the client is: the token is checked by the one JWT
- * verifier of `@herald/runtime` (shared with the ingest), then its `channels` claim
- * becomes the connection's grants.
+ * Who a handshake's (or a `refresh` command's) token says the client is: the token is
+ * checked by the one JWT verifier of `@herald/runtime` (shared with the ingest), then its
+ * `channels` claim becomes the connection's grants.
  */
 import { Grants, parseGrantClaim } from '@herald/protocol';
 import { JwtVerifier, type JwtVerification } from '@herald/runtime';
@@ -15,6 +15,8 @@ export interface Identity {
   readonly grants: Grants;
   /** `exp` in milliseconds since the epoch; Infinity when the token has none. */
   readonly expiresAt: number;
+  /** `iat` in seconds since the epoch, as signed; undefined when the token has none (revocations compare it). */
+  readonly issuedAt: number | undefined;
 }
 
 export type VerifyResult = { ok: true; identity: Identity } | { ok: false; reason: string };
@@ -38,6 +40,7 @@ export class TokenVerifier {
         user: claims.sub ?? '',
         grants: new Grants(grants),
         expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY,
+        issuedAt: claims.iat,
       },
     };
   }

@@ -1,12 +1,14 @@
 /**
- * The command router: ping, subscribe (with recovery), unsubscribe. Commands on one
- * channel run in order; commands on different channels run concurrently. Replies go
- * out in the session's format; the hub replays history and delivers events.
+ * The command router: ping, subscribe (with recovery), unsubscribe, and refresh (handed
+ * to refresh.ts). Commands on one channel run in order; commands on different channels
+ * run concurrently. Replies go out in the session's format; the hub replays history and
+ * delivers events.
  */
 import { Problem, type Command, type SubscribeCommand, type UnsubscribeCommand } from '@herald/protocol';
 import type { Logger } from '@herald/runtime';
 import type { EdgeMetrics } from './edge-metrics.js';
 import type { Hub, Recovery } from './hub.js';
+import type { TokenRefresher } from './refresh.js';
 import type { Session } from './session.js';
 import { Subscription } from './subscription.js';
 
@@ -20,6 +22,7 @@ export class CommandRouter {
     private readonly limits: CommandLimits,
     private readonly metrics: EdgeMetrics,
     private readonly logger: Logger,
+    private readonly refresher: TokenRefresher,
   ) {}
 
   dispatch(session: Session, command: Command): void {
@@ -32,6 +35,9 @@ export class CommandRouter {
         return;
       case 'unsubscribe':
         session.runInOrder(command.data.channel, () => this.unsubscribe(session, command));
+        return;
+      case 'refresh':
+        this.refresher.handle(session, command);
         return;
     }
   }

@@ -11,6 +11,7 @@ export type DisconnectReason =
   | 'write-timeout'
   | 'read-timeout'
   | 'token-expired'
+  | 'revoked'
   | 'rate-abuse'
   | 'invalid-streak'
   | 'binary-frame'

@@ -1,13 +1,13 @@
 /**
  * The edge node: accepts WebSocket upgrades on /v1/ws (handshake checks, then
  * admission), runs sessions, and drains on shutdown. Talks to the cluster only
- * through a Broker and an Admission; it never knows which engines they are.
+ * through a Broker, an Admission and the Revocations; it never knows which engines they are.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Admission, AdmissionResult } from '@herald/admission';
+import type { Admission, AdmissionResult, Revocations } from '@herald/admission';
 import type { Broker } from '@herald/broker';
 import { CloseCode, CloseReason, Problem, WEBSOCKET_PATH } from '@herald/protocol';
 import { refuseRaw, sendProblem, type Health, type Logger, type Registry } from '@herald/runtime';
@@ -19,6 +19,9 @@ import { checkHandshake } from './handshake.js';
 import { Hub } from './hub.js';
 import type { EdgeOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import { TokenRefresher, expiresAtIso } from './refresh.js';
+import { RevocationEnforcer } from './revocation-enforcer.js';
+import { RevocationGate } from './revocation-gate.js';
 import { Session, type SessionHost } from './session.js';
 import { negotiateFormat } from './subprotocols.js';
 import { Sweeper } from './sweeper.js';
@@ -29,6 +32,8 @@ export interface EdgeDependencies {
   options: EdgeOptions;
   broker: Broker;
   admission: Admission;
+  /** PROTOCOL.md section 11: checked at the handshake and on refresh, heard to close revoked sessions. */
+  revocations: Revocations;
   logger: Logger;
   registry: Registry;
   health: Health;
@@ -50,6 +55,9 @@ export class EdgeServer {
   private readonly commands: CommandRouter;
   private readonly admission: Admission;
   private readonly verifier: TokenVerifier;
+  private readonly revocations: Revocations;
+  private readonly revocationGate: RevocationGate;
+  private readonly revoker: RevocationEnforcer;
   private readonly wss: WebSocketServer;
   private readonly sweeper: Sweeper;
   private draining = false;
@@ -77,7 +85,10 @@ export class EdgeServer {
       this.logger,
       deps.options.compression ? deps.options.compressionThreshold : Number.POSITIVE_INFINITY,
     );
-    this.commands = new CommandRouter(this.hub, deps.options, this.metrics, this.logger);
+    this.revocations = deps.revocations;
+    this.revocationGate = new RevocationGate(deps.revocations, this.logger, deps.registry);
+    this.revoker = new RevocationEnforcer(deps.revocations, this.revocationGate, this.logger);
+    this.commands = new CommandRouter(this.hub, deps.options, this.metrics, this.logger, new TokenRefresher(this.verifier, this.revocationGate, this.hub));
     this.sessionHost = {
       outbox: this.outbox,
       limits: { maxCommandsPerSecond: deps.options.maxCommandsPerSecond, maxJsonDepth: deps.options.maxJsonDepth },
@@ -113,6 +124,7 @@ export class EdgeServer {
 
   async start(): Promise<void> {
     await this.admission.start();
+    await this.revocations.listen(this.revoker);
     await this.broker.start(this.hub);
     this.sweeper.start();
   }
@@ -142,13 +154,19 @@ export class EdgeServer {
     // 101 and the first frame (`connected`, or the refusal) leave in one write: one
     // syscall and one wake-up of the client per connection instead of two.
     // bench: connect. Frames the client sends early wait in the socket meanwhile.
-    this.admission.acquire(identity.user).then(
-      (decision) => this.completeUpgrade(req, socket, head, identity, format, decision),
-      (error: unknown) => {
-        this.logger.error({ err: error }, 'admission failed');
-        this.completeUpgrade(req, socket, head, identity, format, undefined);
-      },
-    );
+    // The revocation check (one store lookup) runs alongside, not after.
+    const decided = this.admission.acquire(identity.user).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'admission failed');
+      return undefined;
+    });
+    void Promise.all([decided, this.revocationGate.allows(identity)]).then(([decision, allowed]) => {
+      if (allowed) {
+        this.completeUpgrade(req, socket, head, identity, format, decision);
+        return;
+      }
+      if (decision?.admitted === true) this.admission.release(identity.user);
+      this.refuseRevoked(socket);
+    });
   }
 
   /**
@@ -161,6 +179,12 @@ export class EdgeServer {
       if (admitted) this.admission.release(identity.user);
       this.metrics.handshakeRefusedInc('draining');
       refuseRaw(socket, Problem.notReady, 'This node is draining for shutdown; connect to another node');
+      return;
+    }
+    // An announcement heard while the checks ran: the token may be revoked by now.
+    if (this.revocationGate.refusedLocally(identity)) {
+      if (admitted) this.admission.release(identity.user);
+      this.refuseRevoked(socket);
       return;
     }
     let opened = false;
@@ -196,6 +220,8 @@ export class EdgeServer {
     }
     const session = new Session(randomUUID(), ws, identity, format, this.sessionHost);
     this.sessions.add(session);
+    this.revoker.add(session);
+    const expiresAt = expiresAtIso(identity);
     // Written at once rather than queued in the outbox: nothing is queued before it, and
     // the socket is corked, so it joins the 101 in the same write.
     session.socket.write(
@@ -204,8 +230,14 @@ export class EdgeServer {
         node: this.options.nodeId,
         pingInterval: this.options.pingIntervalMs,
         readTimeout: this.options.readTimeoutMs,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
       }),
     );
+  }
+
+  private refuseRevoked(socket: Duplex): void {
+    this.metrics.handshakeRefusedInc('unauthorized');
+    refuseRaw(socket, Problem.unauthorized, 'Invalid token: token revoked');
   }
 
   private connectionsByFormat(): Record<string, number> {
@@ -216,6 +248,7 @@ export class EdgeServer {
 
   private onSessionClosed(session: Session): void {
     this.sessions.delete(session);
+    this.revoker.remove(session);
     for (const subscription of session.subscriptions.values()) this.hub.leave(session, subscription);
     session.subscriptions.clear();
     this.admission.release(session.identity.user);
@@ -265,6 +298,7 @@ export class EdgeServer {
     this.draining = true;
     this.sweeper.stop();
     for (const session of [...this.sessions]) session.terminate('drain');
+    await this.revocations.stop();
     await this.admission.stop();
     await this.broker.stop();
   }

@@ -8,6 +8,7 @@ import {
   encodeConnected,
   encodeError,
   encodePong,
+  encodeRefreshed,
   encodeSubscribed,
   encodeUnsubscribed,
 } from '@herald/protocol';
@@ -21,7 +22,8 @@ export const JSON_FORMAT: WireFormat = {
   binary: false,
   connected: (id, data) => frameText(encodeConnected(id, data)),
   subscribed: (replyTo, data) => frameText(encodeSubscribed(replyTo, data)),
-  unsubscribed: (replyTo, channel) => frameText(encodeUnsubscribed(replyTo, channel)),
+  unsubscribed: (replyTo, channel, reason) => frameText(encodeUnsubscribed(replyTo, channel, reason)),
+  refreshed: (replyTo, expiresAt) => frameText(encodeRefreshed(replyTo, expiresAt)),
   pong: (replyTo) => frameText(encodePong(replyTo)),
   error: (problem, message, replyTo, channel) => frameText(encodeError(problem, message, replyTo, channel)),
   decode: (data, maxJsonDepth) => decodeCommand(data.toString('utf8'), maxJsonDepth),

@@ -10,6 +10,7 @@ import {
   encodeErrorMessage,
   encodeEventMessage,
   encodePongMessage,
+  encodeRefreshedMessage,
   encodeSubscribedMessage,
   encodeUnsubscribedMessage,
   type EventEnvelope,
@@ -29,7 +30,8 @@ export const PROTOBUF_FORMAT: WireFormat = {
   binary: true,
   connected: (id, data) => frameBinary(encodeConnectedMessage(id, data)),
   subscribed: (replyTo, data) => frameBinary(encodeSubscribedMessage(replyTo, data)),
-  unsubscribed: (replyTo, channel) => frameBinary(encodeUnsubscribedMessage(replyTo, channel)),
+  unsubscribed: (replyTo, channel, reason) => frameBinary(encodeUnsubscribedMessage(replyTo, channel, reason)),
+  refreshed: (replyTo, expiresAt) => frameBinary(encodeRefreshedMessage(replyTo, expiresAt)),
   pong: (replyTo) => frameBinary(encodePongMessage(replyTo)),
   error: (problem, message, replyTo, channel) => frameBinary(encodeErrorMessage(problem, message, replyTo, channel)),
   // A ClientCommand has no nesting to bound (no Struct); the strict wire pass caps it.

@@ -66,7 +66,8 @@ export class Session implements Recipient {
   constructor(
     readonly id: string,
     readonly ws: WebSocket,
-    readonly identity: Identity,
+    /** Replaced by a successful `refresh` (same `sub`): grants and expiry follow the new token. */
+    public identity: Identity,
     /** The negotiated subprotocol: every frame both ways is in it. */
     readonly format: WireFormat,
     private readonly host: SessionHost,

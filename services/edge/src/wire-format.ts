@@ -16,7 +16,10 @@ export interface WireFormat {
   // Control frames: complete WebSocket frames, ready to queue.
   connected(id: string, data: ConnectedFrame['data']): Buffer;
   subscribed(replyTo: string | undefined, data: SubscribedFrame['data']): Buffer;
-  unsubscribed(replyTo: string | undefined, channel: string): Buffer;
+  /** `reason`: absent when the client asked; `forbidden` when a refresh took the grant away. */
+  unsubscribed(replyTo: string | undefined, channel: string, reason?: string): Buffer;
+  /** The reply to `refresh`; `expiresAt` (ISO 8601) when the new token has `exp`. */
+  refreshed(replyTo: string | undefined, expiresAt?: string): Buffer;
   pong(replyTo: string | undefined): Buffer;
   error(problem: ProblemDefinition, message: string, replyTo?: string, channel?: string): Buffer;
 

@@ -6,3 +6,5 @@ export { Router, DEFAULT_ROUTES, RoutesError, type RouteDefinition } from './rou
 export { validateEvent, type ValidEvent } from './event-validation.js';
 export { EVENT_ENVELOPE_SCHEMA, BATCH_BODY_SCHEMA, ROUTES_FILE_SCHEMA, EVENT_ID_PATTERN } from './schemas.js';
 export { StreamConsumer, CONSUMER_GROUP, type StreamConsumerOptions } from './stream-consumer.js';
+export { AdminRoutes, DISCONNECT_BODY_SCHEMA, type AdminRoutesDependencies, type RevocationStore } from './admin-routes.js';
+export { AdminAuthenticator, ADMIN_SCOPE, type AdminAuthOptions } from './admin-auth.js';
