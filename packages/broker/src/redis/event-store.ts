@@ -17,11 +17,14 @@ import { BrokerUnavailableError, type EventPublishRequest, type EventPublishResu
 import { PUBLICATIONS_PER_CALL, type RedisChannelStore } from './channel-store.js';
 import { toBrokerError } from './errors.js';
 import { EVENT_PENDING } from './lua.js';
+import { ScriptBatcher } from './script-batcher.js';
 import { EVENTS_SCRIPT, runScriptCalls, type ScriptArg } from './scripts.js';
 
 export class RedisEventStore {
   private readonly scriptHead: readonly ScriptArg[];
   private readonly eventTtl: string;
+  /** Lone calls of concurrent requests, one write together (one Redis only). */
+  private batcher: ScriptBatcher | undefined;
 
   constructor(
     private readonly topology: RedisTopology,
@@ -45,7 +48,7 @@ export class RedisEventStore {
     const results = new Array<EventPublishResult | Error>(events.length);
     let replies: Array<[Error | null, unknown]>;
     try {
-      replies = await withDeadline(runScriptCalls(this.topology.client, EVENTS_SCRIPT, scriptCalls), this.timeoutMs, 'publish events');
+      replies = await withDeadline(this.runCalls(scriptCalls), this.timeoutMs, 'publish events');
     } catch (error) {
       results.fill(toBrokerError(error, 'publish events'));
       return results;
@@ -60,6 +63,21 @@ export class RedisEventStore {
       }
     });
     return results;
+  }
+
+  /**
+   * A request that fits one call (one event, or a small batch) joins the calls of other
+   * requests in flight; a larger batch keeps its calls in order in a pipeline of its own.
+   */
+  private async runCalls(calls: ReadonlyArray<[string[], ScriptArg[]]>): Promise<Array<[Error | null, unknown]>> {
+    if (calls.length !== 1) return runScriptCalls(this.topology.client, EVENTS_SCRIPT, calls);
+    this.batcher ??= new ScriptBatcher(this.topology.client, EVENTS_SCRIPT);
+    const [keys, args] = calls[0]!;
+    try {
+      return [[null, await this.batcher.run(keys, args)]];
+    } catch (error) {
+      return [[error instanceof Error ? error : new Error(String(error)), null]];
+    }
   }
 
   private eventsCommand(events: readonly EventPublishRequest[]): [string[], ScriptArg[]] {

@@ -1,0 +1,92 @@
+/**
+ * Lone script calls of concurrent callers, sent to one Redis together.
+ *
+ * An ingest answering one event per HTTP request makes one EVALSHA per request. Sent
+ * one by one, each costs a write here, a read and a reply write in Redis, and a
+ * separate pub/sub message read on every edge, which then frames and flushes that one
+ * event to every socket on its own. Calls made during one turn of the event loop (the
+ * requests whose bodies arrived together) are instead written as one pipeline: Redis
+ * runs them back to back, and the edges receive their publications in one read and
+ * flush them to each socket in one write.
+ *
+ * The calls stay separate commands: each has its own reply and its own error, and a
+ * failure of one fails only its caller. Callers are concurrent and unordered (each
+ * waits for its own reply), so nothing orders one call before another; a caller whose
+ * calls must keep their order (a batch split over several calls) uses
+ * `runScriptCalls` instead. NOSCRIPT (the node restarted or its scripts were flushed)
+ * means that call did not run: it is sent again alone with the script's body.
+ */
+import type { RedisClient } from '@herald/redis';
+import { isNoScript, type LuaScript, type ScriptArg } from './scripts.js';
+
+interface PendingCall {
+  readonly keys: readonly string[];
+  readonly args: readonly ScriptArg[];
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class ScriptBatcher {
+  private pending: PendingCall[] = [];
+  private scheduled = false;
+  private readonly flushPending = (): void => this.flush();
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly script: LuaScript,
+  ) {}
+
+  /** Runs the script once with these keys and arguments; replies with strings. */
+  run(keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ keys, args, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // setImmediate, not a microtask: requests read in the same poll phase join in.
+        setImmediate(this.flushPending);
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const calls = this.pending;
+    this.pending = [];
+    if (calls.length === 1) {
+      const call = calls[0]!;
+      this.evalsha(call).then(call.resolve, (error: unknown) => this.retryOrFail(call, error));
+      return;
+    }
+    const pipeline = this.client.pipeline();
+    for (const call of calls) pipeline.call('evalsha', this.script.sha, call.keys.length, ...call.keys, ...call.args);
+    pipeline.exec().then(
+      (replies) => {
+        calls.forEach((call, i) => {
+          const reply = replies?.[i];
+          if (reply === undefined) call.reject(new Error(`Redis sent no reply to ${this.script.name}`));
+          else if (reply[0] === null) call.resolve(reply[1]);
+          else this.retryOrFail(call, reply[0]);
+        });
+      },
+      (error: unknown) => {
+        for (const call of calls) call.reject(asError(error));
+      },
+    );
+  }
+
+  private evalsha(call: PendingCall): Promise<unknown> {
+    return this.client.call('evalsha', this.script.sha, call.keys.length, ...call.keys, ...call.args);
+  }
+
+  private retryOrFail(call: PendingCall, error: unknown): void {
+    if (!isNoScript(error)) {
+      call.reject(asError(error));
+      return;
+    }
+    this.client.call('eval', this.script.source, call.keys.length, ...call.keys, ...call.args).then(call.resolve, (retryError: unknown) => call.reject(asError(retryError)));
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
