@@ -146,7 +146,9 @@ describe('step 3: authentication before the upgrade', () => {
   });
 
   it('accepts a token without exp and without sub', async () => {
-    await expectAccepted(herald.wsUrl, { token: jwt.sign({ channels: ['merchant:m_1'] }, TEST_SECRET, { algorithm: 'HS256' }) });
+    const client = await expectAccepted(herald.wsUrl, { token: jwt.sign({ channels: ['merchant:m_1'] }, TEST_SECRET, { algorithm: 'HS256' }) });
+    // No exp, no expiresAt (PROTOCOL.md section 11).
+    expect(client.frames[0]!.data).not.toHaveProperty('expiresAt');
   });
 
   it('never writes a token to the logs', async () => {
