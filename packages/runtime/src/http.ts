@@ -48,13 +48,39 @@ export function sendError(res: ServerResponse, error: unknown): void {
 }
 
 /**
+ * A refused body is read on and thrown away, so that a client that sends its whole body
+ * before reading (fetch, most HTTP libraries) sees the answer rather than a reset: to
+ * its end when Content-Length declares at most this much (the parser stops there)...
+ */
+export const MAX_DRAINED_BODY_BYTES = 16 * 1024 * 1024;
+/** ...otherwise (chunked, or declared larger) at most this much more, then the connection is closed. */
+export const DISCARD_ALLOWANCE_BYTES = 1024 * 1024;
+
+/**
+ * Reads and discards the rest of a refused request's body within the bounds above, then
+ * closes the connection: a refused body cannot be streamed on for as long as the request
+ * timeout allows.
+ */
+export function discardBody(req: IncomingMessage): void {
+  const declared = Number(req.headers['content-length']);
+  const allowance = Number.isFinite(declared) && declared <= MAX_DRAINED_BODY_BYTES ? Number.POSITIVE_INFINITY : DISCARD_ALLOWANCE_BYTES;
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > allowance) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/**
  * Reads a request body up to `limit` bytes. Rejects with `payload-too-large` as soon
- * as the limit is passed (by Content-Length or by counting), without buffering more.
+ * as the limit is passed (by Content-Length or by counting), without buffering more;
+ * what follows is discarded (discardBody).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
+    discardBody(req);
     return Promise.reject(new HeraldProblemError(Problem.payloadTooLarge, `The body is larger than ${limit} bytes`));
   }
   return new Promise((resolve, reject) => {
@@ -67,6 +93,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (total > limit) {
         failed = true;
         reject(new HeraldProblemError(Problem.payloadTooLarge, `The body is larger than ${limit} bytes`));
+        discardBody(req);
         return;
       }
       chunks.push(chunk);
