@@ -17,6 +17,8 @@ export interface ConnectedInfo {
   readTimeout: number;
   /** False for the client's first connection, true after. */
   reconnected: boolean;
+  /** When the token expires (ISO 8601), when it has `exp`; renewed by `refresh` with `getToken`. */
+  expiresAt?: string;
 }
 
 export interface DisconnectInfo {

@@ -8,6 +8,8 @@
  *
  * Subscriptions outlive connections: after every `connected` frame each one is sent
  * again with `since` = the last seq it delivered, and duplicates are dropped by seq.
+ * With `getToken`, the token is renewed on the live connection before it expires
+ * (`refresh`, token-refresh.ts).
  * Frames are routed in `router.ts`, commands and subscriptions live in `commands.ts`;
  * this file owns connections, their timers and the reconnect policy.
  */
@@ -32,6 +34,7 @@ import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_PING_INTERVAL, DEFAULT_READ_TIMEOUT, normaliseUrl, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { FrameRouter } from './router.js';
 import { Subscription } from './subscription.js';
+import { TokenRefresh } from './token-refresh.js';
 import type { Transport, TransportFactory, TransportHandlers } from './transport.js';
 
 /** One connection attempt and, once open, the connection. */
@@ -69,6 +72,7 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
   private readonly reconnectTimer: Timer;
   private readonly connectTimer: Timer;
   private readonly closeTimer: Timer;
+  private readonly tokenRefresh: TokenRefresh;
   private currentState: ClientState = 'closed';
   private conn: Connection | undefined;
   /** Bumped whenever in-flight async work (getToken, transport creation) must be abandoned. */
@@ -116,6 +120,14 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
     this.closeTimer = new Timer(timers, () => {
       this.conn?.transport?.terminate();
       this.finishClosed(CloseCode.Normal, 'close timeout');
+    });
+    this.tokenRefresh = new TokenRefresh(this.options, {
+      send: (token) => (this.isOpen() ? this.commands.refresh(token) : Promise.reject(new HeraldError('transport', 'Not connected'))),
+      adopt: (token, expiresAt) => {
+        this.token = token;
+        if (this.info) this.info = withExpiry(this.info, expiresAt);
+      },
+      emitError: (error) => this.emitter.emit('error', error),
     });
     this.router = new FrameRouter({
       commands: this.commands,
@@ -358,9 +370,11 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
       pingInterval: this.options.pingInterval ?? positiveOr(data.pingInterval, DEFAULT_PING_INTERVAL),
       readTimeout: this.options.readTimeout ?? positiveOr(data.readTimeout, DEFAULT_READ_TIMEOUT),
       reconnected,
+      ...(typeof data.expiresAt === 'string' ? { expiresAt: data.expiresAt } : {}),
     };
     this.info = info;
     this.heartbeat.start(info.pingInterval, info.readTimeout, this.options.appPing);
+    this.tokenRefresh.schedule(info.expiresAt);
     this.setState('open');
     if (this.conn !== conn) return; // a state listener closed the client
     this.commands.connectionOpened();
@@ -418,6 +432,7 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
   private teardown(): void {
     this.connectTimer.stop();
     this.heartbeat.stop();
+    this.tokenRefresh.stop();
     this.commands.connectionLost();
     this.info = undefined;
   }
@@ -450,6 +465,11 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
   private isOpen(): boolean {
     return this.currentState === 'open' && this.conn?.connected === true;
   }
+}
+
+function withExpiry(info: ConnectedInfo, expiresAt: string | undefined): ConnectedInfo {
+  const { expiresAt: _old, ...rest } = info;
+  return expiresAt === undefined ? rest : { ...rest, expiresAt };
 }
 
 function positiveOr(value: unknown, fallback: number): number {

@@ -58,7 +58,7 @@ export class Commands {
     for (const entry of pending) {
       entry.timer.stop();
       if (entry.kind === 'unsubscribe') entry.resolve();
-      else if (entry.kind === 'ping') entry.reject(new HeraldError('transport', 'Connection lost before the reply'));
+      else if (entry.kind === 'ping' || entry.kind === 'refresh') entry.reject(new HeraldError('transport', 'Connection lost before the reply'));
     }
     for (const sub of this.subscriptions.values()) {
       sub.pendingId = undefined;
@@ -110,6 +110,14 @@ export class Commands {
     });
   }
 
+  /** `refresh` with a new token; resolves with the new `expiresAt` (PROTOCOL.md section 11). */
+  refresh(token: string): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId();
+      this.send(id, { type: 'refresh', id, data: { token } }, { kind: 'refresh', resolve, reject });
+    });
+  }
+
   /** A heartbeat ping: its pong only counts as activity, nothing waits for it. */
   heartbeatPing(): void {
     this.pacer.send({ type: 'ping', id: this.nextId() });
@@ -150,7 +158,7 @@ export class Commands {
     const message = `No reply to command ${id} within ${this.options.commandTimeout} ms`;
     if (entry.kind === 'unsubscribe') {
       entry.resolve();
-    } else if (entry.kind === 'ping') {
+    } else if (entry.kind === 'ping' || entry.kind === 'refresh') {
       entry.reject(new HeraldError('timeout', message, { replyTo: id }));
     } else {
       const sub = entry.subscription;

@@ -16,6 +16,7 @@ export type Pending = { timer: Timer; sentAt: number } & (
   | { kind: 'subscribe'; subscription: Subscription<EventMap> }
   | { kind: 'unsubscribe'; resolve: () => void }
   | { kind: 'ping'; resolve: (rtt: number) => void; reject: (error: Error) => void }
+  | { kind: 'refresh'; resolve: (expiresAt: string | undefined) => void; reject: (error: Error) => void }
 );
 
 /** A pending entry before it is sent. */
@@ -77,7 +78,12 @@ export class FrameRouter {
         this.subscribed(frame as unknown as SubscribedFrame);
         return;
       case 'unsubscribed':
+        // Without replyTo: the server dropped the channel (a refresh narrowed the grants).
+        if (frame.replyTo === undefined && isObject(frame.data) && typeof frame.data.channel === 'string') this.dropped(frame.data.channel, frame.data.reason);
+        else this.reply(frame);
+        return;
       case 'pong':
+      case 'refreshed':
         this.reply(frame);
         return;
       case 'error':
@@ -118,6 +124,19 @@ export class FrameRouter {
     if (!entry) return;
     if (entry.kind === 'unsubscribe') entry.resolve();
     else if (entry.kind === 'ping') entry.resolve(this.host.now() - entry.sentAt);
+    else if (entry.kind === 'refresh') {
+      const data = isObject(frame.data) ? frame.data : {};
+      entry.resolve(typeof data.expiresAt === 'string' ? data.expiresAt : undefined);
+    }
+  }
+
+  /** A channel the server left on its own: terminal for the subscription, as a refused subscribe is. */
+  private dropped(channel: string, reason: unknown): void {
+    const subscription = this.subscriptions.get(channel);
+    if (!subscription) return;
+    this.host.commands.drop(subscription);
+    const message = reason === 'forbidden' ? `The refreshed token no longer grants ${channel}` : `The server ended the subscription to ${channel}`;
+    subscription.failed(new HeraldError('problem', message, { problemType: reason === 'forbidden' ? Problem.forbidden.type : undefined, channel }), true);
   }
 
   private error(frame: ErrorFrame): void {
@@ -142,7 +161,7 @@ export class FrameRouter {
       entry.resolve(); // the client already forgot the channel
       return;
     }
-    if (entry?.kind === 'ping') {
+    if (entry?.kind === 'ping' || entry?.kind === 'refresh') {
       entry.reject(error);
       return;
     }

@@ -11,13 +11,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ConnectedFrame, ErrorFrame, ProblemDefinition, ServerFrame, SubscribedFrame, UnsubscribedFrame } from '@herald/protocol';
+import type { ConnectedFrame, ErrorFrame, ProblemDefinition, RefreshedFrame, ServerFrame, SubscribedFrame, UnsubscribedFrame } from '@herald/protocol';
 import {
   decodeClientCommand,
   encodeConnectedMessage,
   encodeErrorMessage,
   encodeEventMessage,
   encodePongMessage,
+  encodeRefreshedMessage,
   encodeSubscribedMessage,
   encodeUnsubscribedMessage,
   type EventEnvelope,
@@ -28,7 +29,7 @@ const SUBPROTOCOLS = ['v1.json', 'v1.protobuf'];
 export interface ServerCommand {
   type: string;
   id?: string;
-  data?: { channel: string; since?: string };
+  data?: { channel: string; since?: string; token?: string };
 }
 
 export interface ScriptedServerOptions {
@@ -37,6 +38,8 @@ export interface ScriptedServerOptions {
   /** Sent in the `connected` frame. */
   pingInterval?: number;
   readTimeout?: number;
+  /** Sent as `connected.data.expiresAt` (ISO 8601), and answered to `refresh` with the token's expiry. */
+  expiresAt?: (token: string | undefined) => string | undefined;
 }
 
 /** A FIFO of values with awaitable takes, optionally filtered. */
@@ -126,6 +129,7 @@ export class ServerConnection {
         node: 'node_test',
         pingInterval: this.options.pingInterval ?? 30_000,
         readTimeout: this.options.readTimeout ?? 60_000,
+        ...expiryOf(this.options.expiresAt?.(this.token)),
       },
     });
   }
@@ -136,6 +140,15 @@ export class ServerConnection {
 
   event(channel: string, seq: string, type: string, data: object, id = `evt_${seq}`): void {
     this.send({ type, id, timestamp: new Date().toISOString(), channel, seq, data });
+  }
+
+  refreshed(command: ServerCommand, expiresAt: string | undefined): void {
+    this.send({ type: 'refreshed', replyTo: command.id, timestamp: new Date().toISOString(), data: expiryOf(expiresAt) });
+  }
+
+  /** The server drops a channel on its own (`reason` forbidden: a refresh narrowed the grants). */
+  unsubscribed(channel: string, reason: string): void {
+    this.send({ type: 'unsubscribed', timestamp: new Date().toISOString(), data: { channel, reason } });
   }
 
   error(problem: string, message: string, extra: { replyTo?: string; channel?: string } = {}): void {
@@ -158,6 +171,9 @@ export class ServerConnection {
         return;
       case 'ping':
         this.send({ type: 'pong', replyTo: command.id, timestamp });
+        return;
+      case 'refresh':
+        this.refreshed(command, this.options.expiresAt?.(command.data?.token));
         return;
     }
   }
@@ -236,7 +252,9 @@ function protobufOf(frame: ScriptedFrame): Uint8Array {
     case 'subscribed':
       return encodeSubscribedMessage(frame.replyTo, (frame as SubscribedFrame).data);
     case 'unsubscribed':
-      return encodeUnsubscribedMessage(frame.replyTo, (frame as UnsubscribedFrame).data.channel);
+      return encodeUnsubscribedMessage(frame.replyTo, (frame as UnsubscribedFrame).data.channel, (frame as UnsubscribedFrame).data.reason);
+    case 'refreshed':
+      return encodeRefreshedMessage(frame.replyTo, (frame as RefreshedFrame).data.expiresAt);
     case 'pong':
       return encodePongMessage(frame.replyTo);
     case 'error': {
@@ -246,6 +264,10 @@ function protobufOf(frame: ScriptedFrame): Uint8Array {
     default:
       return encodeEventMessage(frame as EventEnvelope);
   }
+}
+
+function expiryOf(expiresAt: string | undefined): { expiresAt?: string } {
+  return expiresAt === undefined ? {} : { expiresAt };
 }
 
 function tokenOf(request: IncomingMessage): string | undefined {
