@@ -80,6 +80,8 @@ const VALUES: Record<string, Entry> = {
   },
   JWT_MAX_TTL: { path: 'jwt.maxTtl', a: '1h', b: '15m', probes: ['', '1000ms', '24h'] },
   INGEST_API_KEYS: { path: 'ingest.apiKeys', a: ['key-one', 'key-two'], b: ['key-three'], probes: [['k1'], ['k1', 'k2']] },
+  ADMIN_API_KEYS: { path: 'ingest.adminApiKeys', a: ['admin-one', 'admin-two'], b: ['admin-three'], probes: [['a1'], ['a1', 'a2']] },
+  REVOCATION_TTL: { path: 'ingest.revocationTtl', a: '12h', b: '30m', probes: ['1s', '999ms', '7d'] },
   ALLOWED_ORIGINS: { path: 'edge.allowedOrigins', a: ['https://a.example', 'https://b.example'], b: ['*'], probes: [['*'], ['https://a.example'], ['*', 'https://a.example']] },
   MAX_CONNECTIONS: { path: 'edge.maxConnections', a: 123456, b: 'unlimited' },
   MAX_CONNECTIONS_PER_USER: { path: 'edge.maxConnectionsPerUser', a: 7, b: 7 },

@@ -157,12 +157,14 @@ shutdown timeout, plus a margin (values.yaml explains the arithmetic). Args: roo
 {{- if $k.jwtSecret }}{{ $_ := set $keys "JWT_SECRET" $k.jwtSecret }}{{ end -}}
 {{- if $k.jwtPublicKey }}{{ $_ := set $keys "JWT_PUBLIC_KEY" $k.jwtPublicKey }}{{ end -}}
 {{- if $k.ingestApiKeys }}{{ $_ := set $keys "INGEST_API_KEYS" $k.ingestApiKeys }}{{ end -}}
+{{- if $k.adminApiKeys }}{{ $_ := set $keys "ADMIN_API_KEYS" $k.adminApiKeys }}{{ end -}}
 {{- if $k.redisUrl }}{{ $_ := set $keys "REDIS_URL" $k.redisUrl }}{{ end -}}
 {{- if $k.redisPassword }}{{ $_ := set $keys "REDIS_PASSWORD" $k.redisPassword }}{{ end -}}
 {{- else -}}
 {{- if $v.jwt.secret }}{{ $_ := set $keys "JWT_SECRET" "JWT_SECRET" }}{{ end -}}
 {{- if $v.jwt.publicKey }}{{ $_ := set $keys "JWT_PUBLIC_KEY" "JWT_PUBLIC_KEY" }}{{ end -}}
 {{- if $v.ingest.apiKeys }}{{ $_ := set $keys "INGEST_API_KEYS" "INGEST_API_KEYS" }}{{ end -}}
+{{- if $v.ingest.adminApiKeys }}{{ $_ := set $keys "ADMIN_API_KEYS" "ADMIN_API_KEYS" }}{{ end -}}
 {{- if $v.redis.url }}{{ $_ := set $keys "REDIS_URL" "REDIS_URL" }}{{ end -}}
 {{- if $v.redis.password }}{{ $_ := set $keys "REDIS_PASSWORD" "REDIS_PASSWORD" }}{{ end -}}
 {{- end -}}
@@ -267,6 +269,7 @@ checks that each one reaches exactly the services that read it. Args: root, comp
   "INGEST_PORT" $i.port
   "IDEMPOTENCY_TTL" $i.idempotencyTtl
   "INGEST_PUBLISH_TIMEOUT" $i.publishTimeout
+  "REVOCATION_TTL" $i.revocationTtl
   "ROUTES_FILE" (include "herald.routesFile" $root)
   "EVENT_SCHEMAS_DIR" (include "herald.eventSchemasDir" $root)
   "MESSAGE_TYPES_FILE" (include "herald.messageTypesFile" $root)
@@ -291,7 +294,7 @@ checks that each one reaches exactly the services that read it. Args: root, comp
 {{- end }}
 {{- $secretKeys := include "herald.secretKeys" $root | fromJson }}
 {{- range $name := keys $secretKeys | sortAlpha }}
-{{- if or (ne $name "INGEST_API_KEYS") (eq $component "ingest") }}
+{{- if or (not (has $name (list "INGEST_API_KEYS" "ADMIN_API_KEYS"))) (eq $component "ingest") }}
 - name: {{ $name }}
   valueFrom:
     secretKeyRef:
@@ -310,7 +313,7 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- $existing := $v.secrets.existingSecret -}}
 {{- $k := $v.secrets.existingSecretKeys -}}
 {{- if $existing -}}
-{{- range $path, $value := dict "jwt.secret" $v.jwt.secret "jwt.publicKey" $v.jwt.publicKey "ingest.apiKeys" $v.ingest.apiKeys "redis.password" $v.redis.password -}}
+{{- range $path, $value := dict "jwt.secret" $v.jwt.secret "jwt.publicKey" $v.jwt.publicKey "ingest.apiKeys" $v.ingest.apiKeys "ingest.adminApiKeys" $v.ingest.adminApiKeys "redis.password" $v.redis.password -}}
 {{- if $value -}}
 {{- fail (printf "%s is set while secrets.existingSecret is used: put it in the Secret %q and name its key in secrets.existingSecretKeys" $path $existing) -}}
 {{- end -}}
@@ -351,6 +354,11 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- fail "ingest.apiKeys: a key must not contain a comma (INGEST_API_KEYS is a comma-separated list)" -}}
 {{- end -}}
 {{- end -}}
+{{- range $key := $v.ingest.adminApiKeys -}}
+{{- if contains "," (toString $key) -}}
+{{- fail "ingest.adminApiKeys: a key must not contain a comma (ADMIN_API_KEYS is a comma-separated list)" -}}
+{{- end -}}
+{{- end -}}
 {{- if and (has "*" $v.edge.allowedOrigins) (gt (len $v.edge.allowedOrigins) 1) -}}
 {{- fail "edge.allowedOrigins must be either [\"*\"] or a list of exact origins, not both" -}}
 {{- end -}}
@@ -362,6 +370,7 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- $_ = include "herald.durationMs" (list "history.ttl" $v.history.ttl 100) -}}
 {{- $_ = include "herald.durationMs" (list "history.metaTtl" $v.history.metaTtl 100) -}}
 {{- $_ = include "herald.durationMs" (list "ingest.idempotencyTtl" $v.ingest.idempotencyTtl 1000) -}}
+{{- $_ = include "herald.durationMs" (list "ingest.revocationTtl" $v.ingest.revocationTtl 1000) -}}
 {{- $_ = include "herald.durationMs" (list "ingest.publishTimeout" $v.ingest.publishTimeout 100) -}}
 {{- $_ = include "herald.durationMs" (list "ingest.stream.claimIdle" $v.ingest.stream.claimIdle 100) -}}
 {{- if ne (include "herald.scalar" $v.jwt.maxTtl) "" -}}
