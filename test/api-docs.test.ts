@@ -10,6 +10,7 @@ import { dereference, validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type HeraldProcess } from './support/herald.js';
+import { adminToken } from './support/admin.js';
 import { paymentCreated, post, publish, publishBatch } from './support/ingest.js';
 
 const docs = (name: string) => fileURLToPath(new URL(`../docs/api/${name}`, import.meta.url));
@@ -67,6 +68,22 @@ describe('OpenAPI document of the ingest API', () => {
     for (const answer of cases) {
       expect(responseSchema('/v1/events', answer.status)(answer.body), `status ${answer.status}: ${JSON.stringify(answer.body)}`).toEqual([]);
       if (answer.status >= 400) expect(answer.contentType).toContain('application/problem+json');
+    }
+  });
+
+  it('describes every real answer of POST /v1/users/{sub}:disconnect', async () => {
+    const admin = { authorization: `Bearer ${adminToken()}` };
+    const url = `${herald.url}/v1/users/doc-user:disconnect`;
+    const cases = [
+      await post(url, {}, admin),
+      await post(url, { revokeTokensIssuedBefore: new Date(Date.now() + 60_000).toISOString() }, admin),
+      await post(url, '{"revokeTokensIssuedBefore":', admin),
+      await post(url, {}),
+      await post(url, {}, { authorization: 'Bearer nope' }),
+    ];
+    expect(cases.map((c) => c.status)).toEqual([202, 422, 400, 403, 401]);
+    for (const answer of cases) {
+      expect(responseSchema('/v1/users/{sub}:disconnect', answer.status)(answer.body), `status ${answer.status}: ${JSON.stringify(answer.body)}`).toEqual([]);
     }
   });
 

@@ -87,6 +87,13 @@ const VALUES: Record<string, Entry> = {
   MAX_CONNECTIONS_PER_USER: { path: 'edge.maxConnectionsPerUser', a: 7, b: 7 },
   MAX_SUBSCRIPTIONS_PER_CONNECTION: { path: 'edge.maxSubscriptionsPerConnection', a: 250, b: 250 },
   MAX_COMMANDS_PER_SECOND: { path: 'edge.maxCommandsPerSecond', a: 75, b: 75 },
+  MAX_HANDSHAKES_PER_IP_PER_SECOND: { path: 'edge.maxHandshakesPerIpPerSecond', a: 20, b: 'unlimited' },
+  TRUSTED_PROXIES: {
+    path: 'edge.trustedProxies',
+    a: ['10.0.0.0/8', 'fd00::/8'],
+    b: ['192.168.1.10'],
+    probes: [['10.0.0.1'], ['10.0.0.0/8', 'fd00::/8'], ['::1', '::ffff:10.0.0.1'], ['10.0.0.0/33'], ['10.0.0.0/08'], ['010.0.0.1'], ['proxy.example'], ['fd00::/129'], ['256.0.0.1'], ['1::2::3']],
+  },
   MAX_MESSAGE_SIZE: { path: 'edge.maxMessageSize', a: '128KiB', b: 131072 },
   MAX_BUFFERED_BYTES: { path: 'edge.maxBufferedBytes', a: '4MiB', b: '4MB' },
   WEBSOCKET_PING_INTERVAL: { path: 'edge.websocket.pingInterval', a: '20s', b: '20s' },
@@ -117,6 +124,11 @@ const VALUES: Record<string, Entry> = {
     probeDrop: ['REDIS_URL'],
   },
   REDIS_PASSWORD: { path: 'redis.password', b: 'cluster-password', probes: ['pw'] },
+  // TLS to Redis: variant B's cluster (one Redis takes rediss:// instead); the CA file
+  // and name are probed with a rediss:// URL, as they are refused for a plaintext one.
+  REDIS_TLS: { path: 'redis.tls.enabled', b: true },
+  REDIS_TLS_CA_FILE: { path: 'redis.tls.caFile', b: '/etc/custom/redis-ca.pem', probes: ['/etc/herald/redis-tls/ca.crt'], probeWith: { 'redis.url': 'rediss://redis:6380' } },
+  REDIS_TLS_SERVERNAME: { path: 'redis.tls.servername', b: 'redis.internal', probes: ['redis.example.com'], probeWith: { 'redis.url': 'rediss://redis:6380' } },
   REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', a: 'herald-cov', b: 'herald.cov_2', probes: ['herald', 'a.b-c_d', 'has space', 'x'.repeat(64), 'x'.repeat(65), 'a:b'] },
   ADMISSION_LEASE_PERIOD: { path: 'edge.admission.leasePeriod', a: '20s', b: '30s' },
   ADMISSION_FALLBACK_PER_NODE: { path: 'edge.admission.fallbackPerNode', a: 500, b: 'unlimited', probes: [''] },

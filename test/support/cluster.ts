@@ -19,15 +19,18 @@ export function keyPrefix(label: string): string {
   return uniquePrefix(label).replace(/:/g, '.');
 }
 
+/** What the processes need of a Redis Cluster: its seed nodes (the TLS clusters of redis-tls.ts have no more). */
+export type ClusterSeeds = Pick<RedisClusterHandle, 'nodes' | 'env'>;
+
 /** REDIS_URL for one Redis, REDIS_CLUSTER_NODES for a Redis Cluster. */
-export function redisEnv(redis: RedisServer | RedisClusterHandle): Record<string, string> {
+export function redisEnv(redis: RedisServer | ClusterSeeds): Record<string, string> {
   return 'nodes' in redis ? { REDIS_CLUSTER_NODES: redis.env } : { REDIS_URL: redis.url };
 }
 
 export type Env = Record<string, string | undefined>;
 
 export interface ClusterOptions {
-  redis: RedisServer | RedisClusterHandle;
+  redis: RedisServer | ClusterSeeds;
   edges?: number;
   ingests?: number;
   /** Names the key prefix and the node ids. */

@@ -24,8 +24,12 @@ export interface TestCa {
   dir: string;
   cert: string;
   key: string;
-  /** A server certificate for localhost and 127.0.0.1, signed by this CA. */
-  issue(commonName?: string): Promise<Issued>;
+  /**
+   * A server certificate for localhost and 127.0.0.1, signed by this CA; with
+   * `clientAuth` also good as a client certificate (Redis Cluster nodes present their
+   * certificate to each other on the cluster bus).
+   */
+  issue(commonName?: string, options?: { clientAuth?: boolean }): Promise<Issued>;
 }
 
 export function tempDir(label: string): string {
@@ -47,7 +51,7 @@ export async function createCa(name = 'Herald Test CA'): Promise<TestCa> {
     dir,
     cert: ca.cert,
     key: ca.private,
-    async issue(commonName = 'localhost') {
+    async issue(commonName = 'localhost', options = {}) {
       const leaf = await selfsigned.generate([{ name: 'commonName', value: commonName }], {
         keyType: 'ec',
         algorithm: 'sha256',
@@ -55,7 +59,7 @@ export async function createCa(name = 'Herald Test CA'): Promise<TestCa> {
         extensions: [
           { name: 'basicConstraints', cA: false },
           { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-          { name: 'extKeyUsage', serverAuth: true },
+          { name: 'extKeyUsage', serverAuth: true, ...(options.clientAuth ? { clientAuth: true } : {}) },
           { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
         ],
       });

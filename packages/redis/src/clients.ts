@@ -16,10 +16,14 @@
  * an `error` handler from birth: an ioredis client without one crashes the process on
  * the first refused connection. Clients are lazy: nothing connects before `whenReady`
  * or the first command.
+ *
+ * TLS (`rediss://`, or `tls` for a cluster) applies to every connection a client makes,
+ * a cluster's node and subscriber connections included; a certificate that does not
+ * check out is an error like a refused connection, never a fallback to plaintext.
  */
 import type { EventEmitter } from 'node:events';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { type RedisConnectionOptions, parseClusterNodes } from './connection.js';
+import { type RedisConnectionOptions, parseClusterNodes, tlsConnectOptions } from './connection.js';
 import { RedisTimeoutError } from './deadline.js';
 
 export type RedisClient = Redis | Cluster;
@@ -61,10 +65,12 @@ function connectionOptions(role: ClientRole, options: RedisClientOptions): Redis
 /** Creates a client for `role`; see the file comment. */
 export function createRedisClient(connection: RedisConnectionOptions, role: ClientRole, options: RedisClientOptions): RedisClient {
   const perConnection = connectionOptions(role, options);
+  const tls = tlsConnectOptions(connection);
   let client: RedisClient;
   if ('url' in connection) {
     client = new Redis(connection.url, {
       ...perConnection,
+      ...(tls !== undefined ? { tls } : {}),
       lazyConnect: true,
       retryStrategy: retryDelay,
       enableOfflineQueue: role !== 'commands',
@@ -72,9 +78,11 @@ export function createRedisClient(connection: RedisConnectionOptions, role: Clie
       ...(role === 'subscriber' ? { autoResubscribe: false } : {}),
     });
   } else {
-    const auth: RedisOptions = {};
-    if (connection.username !== undefined) auth.username = connection.username;
-    if (connection.password !== undefined) auth.password = connection.password;
+    // What every node connection shares, the subscriber's included: credentials and TLS.
+    const shared: RedisOptions = {};
+    if (connection.username !== undefined) shared.username = connection.username;
+    if (connection.password !== undefined) shared.password = connection.password;
+    if (tls !== undefined) shared.tls = tls;
     const cluster: ClusterOptions = {
       lazyConnect: true,
       clusterRetryStrategy: retryDelay,
@@ -84,13 +92,16 @@ export function createRedisClient(connection: RedisConnectionOptions, role: Clie
       // map is known; the subscriber keeps ioredis's queue and resending (its node
       // connections come and go with the shards, the broker checks what is live).
       enableOfflineQueue: role !== 'commands',
-      redisOptions: { ...auth, ...perConnection },
+      redisOptions: { ...shared, ...perConnection },
     };
+    // ioredis resolves seed host names to addresses before connecting, and a certificate
+    // issued for the name would not match the address: keep names as they are.
+    if (tls !== undefined) cluster.dnsLookup = (address, callback) => callback(null, address);
     if (role === 'subscriber') {
       // ioredis >= 5.6 runs sharded pub/sub on one connection per master only with this
       // flag; without it SSUBSCRIBE goes to one random node and misses the other shards.
       cluster.shardedSubscribers = true;
-      cluster.redisOptions = { ...auth, connectionName: options.name, keepAlive: 10_000 };
+      cluster.redisOptions = { ...shared, connectionName: options.name, keepAlive: 10_000 };
     }
     client = new Cluster(parseClusterNodes(connection.clusterNodes), cluster);
   }
@@ -130,22 +141,34 @@ export function whenReady(client: RedisClient, timeoutMs: number): Promise<void>
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'end') return Promise.reject(new Error('Redis client was closed'));
   return new Promise<void>((resolve, reject) => {
+    // The last connection error says why (refused, a certificate that does not check
+    // out, bad credentials): the timeout names it, so a failed start does too.
+    let lastError: Error | undefined;
     const done = (error?: Error): void => {
       clearTimeout(timer);
       client.off('ready', onReady);
       client.off('end', onEnd);
+      client.off('error', onError);
       if (error) reject(error);
       else resolve();
     };
     const onReady = (): void => done();
-    const onEnd = (): void => done(new Error('Redis client gave up connecting'));
-    const timer = setTimeout(() => done(new RedisTimeoutError(`Redis not ready after ${timeoutMs} ms (status ${client.status})`)), timeoutMs);
+    const onEnd = (): void => done(new Error(`Redis client gave up connecting${lastError === undefined ? '' : ` (${lastErrorText(lastError)})`}`));
+    const onError = (error: Error): void => {
+      lastError = error;
+    };
+    const timer = setTimeout(() => done(new RedisTimeoutError(`Redis not ready after ${timeoutMs} ms (status ${client.status}${lastError === undefined ? '' : `; ${lastErrorText(lastError)}`})`)), timeoutMs);
     client.on('ready', onReady);
     client.on('end', onEnd);
+    client.on('error', onError);
     // A lazy client connects on demand; the first attempt's failure is not final
     // (ioredis keeps retrying), so only `ready`, `end` or the timeout decide.
     if (client.status === 'wait') client.connect().catch(() => undefined);
   });
+}
+
+function lastErrorText(error: Error): string {
+  return `last error: ${error.message.split('\n')[0]}`;
 }
 
 /** Closes gracefully (pending replies arrive) but never waits more than `graceMs`. */

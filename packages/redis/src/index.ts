@@ -4,7 +4,7 @@
  * to the Broker and Admission interfaces).
  */
 export { createRedisClient, whenReady, closeClient, watchClientErrors, type ClientRole, type RedisClient, type RedisClientOptions, type RedisLogger } from './clients.js';
-export { parseClusterNodes, type RedisConnectionOptions } from './connection.js';
+export { parseClusterNodes, tlsConnectOptions, type RedisConnectionOptions, type RedisTlsOptions } from './connection.js';
 export { withDeadline, RedisTimeoutError } from './deadline.js';
 export { KeyLayout, DEFAULT_KEY_PREFIX, INGEST_CONSUMER_GROUP, type AdmissionKeys } from './keys.js';
 export { keySlot, SLOT_COUNT } from './slot.js';

@@ -2,6 +2,7 @@
  * Kinds of configuration values: each turns the text of an environment variable into
  * a typed value, or says in one phrase what it expected.
  */
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
 
@@ -182,6 +183,33 @@ export function list(options: Common & { default?: string; item?: RegExp; expect
       return ok(items);
     },
   };
+}
+
+/**
+ * A comma-separated list of IP addresses and CIDR ranges (`10.0.0.0/8`, `fd00::/8`),
+ * checked with node:net; the edge turns it into a BlockList.
+ */
+export function addressList(options: Common): VariableSpec<string[]> {
+  return {
+    ...options,
+    kind: 'list',
+    default: undefined,
+    absent: [],
+    parse(raw) {
+      const items = splitList(raw);
+      for (const item of items) if (!isAddressOrRange(item)) return fail(`a comma-separated list of IP addresses or CIDR ranges such as 10.0.0.0/8, and "${item.slice(0, 64)}" is neither`);
+      return ok(items);
+    },
+  };
+}
+
+function isAddressOrRange(item: string): boolean {
+  const slash = item.indexOf('/');
+  if (slash === -1) return isIP(item) !== 0;
+  const family = isIP(item.slice(0, slash));
+  const prefix = item.slice(slash + 1);
+  if (family === 0 || !/^(0|[1-9]\d{0,2})$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 export function oneOf<const T extends string>(options: Common & { default: T; values: readonly T[] }): VariableSpec<T> {

@@ -3,7 +3,7 @@
  * settings only through `loadConfig`, the operator guide's table is generated from
  * this, and a test checks that the Helm chart has a value for each entry.
  */
-import { boolean, duration, integer, limit, list, oneOf, optionalDuration, port, size, text, workers } from './config-kinds.js';
+import { addressList, boolean, duration, integer, limit, list, oneOf, optionalDuration, port, size, text, workers } from './config-kinds.js';
 
 const BOTH = ['edge', 'ingest'] as const;
 const EDGE = ['edge'] as const;
@@ -42,6 +42,8 @@ export const CONFIG_SCHEMA = {
   MAX_CONNECTIONS: limit({ services: EDGE, description: 'Cluster-wide connection limit.' }),
   MAX_CONNECTIONS_PER_USER: limit({ services: EDGE, description: 'Connections per token `sub`, cluster-wide.' }),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: integer({ services: EDGE, description: 'Channels one connection may subscribe to.', default: 100, min: 1 }),
+  MAX_HANDSHAKES_PER_IP_PER_SECOND: limit({ services: EDGE, description: 'WebSocket upgrades accepted per client address per second on each edge process (each EDGE_WORKERS worker counts alone), before the token is checked; over it: 429 `rate-limited` with `Retry-After`. IPv6 clients are counted per /64. Unset: no limit.' }),
+  TRUSTED_PROXIES: addressList({ services: EDGE, description: 'IP addresses and CIDR ranges of proxies whose `X-Forwarded-For` is believed: the client is the right-most address in it that is not one of them. Unset: the header is ignored and the peer address is the client.' }),
   MAX_COMMANDS_PER_SECOND: integer({ services: EDGE, description: 'Commands per connection per second (token bucket, burst of the same size).', default: 50, min: 1 }),
   MAX_MESSAGE_SIZE: size({ services: EDGE, description: 'Largest client frame; larger ones close 1009.', default: '64KiB', min: 128 }),
   MAX_BUFFERED_BYTES: size({ services: EDGE, description: 'Unsent bytes allowed per connection before it is closed 1008 (slow consumer).', default: '1MiB', min: 1024 }),
@@ -77,6 +79,9 @@ export const CONFIG_SCHEMA = {
   REDIS_URL: text({ services: BOTH, description: 'One Redis: `redis://[:password@]host:port[/db]` or `rediss://`.', pattern: /^rediss?:\/\/.+/, expected: 'a redis:// or rediss:// URL' }),
   REDIS_CLUSTER_NODES: list({ services: BOTH, description: 'Redis Cluster seed nodes `host:port,...` (sharded pub/sub).', item: /^[^\s:]+:\d{1,5}$/, expected: 'a comma-separated list of host:port' }),
   REDIS_PASSWORD: text({ services: BOTH, description: 'Password for REDIS_CLUSTER_NODES (for one Redis, put it in REDIS_URL).', secret: true }),
+  REDIS_TLS: boolean({ services: BOTH, description: 'Reach every node of REDIS_CLUSTER_NODES over TLS (for REDIS_URL, use a `rediss://` URL).', default: false }),
+  REDIS_TLS_CA_FILE: text({ services: BOTH, description: 'PEM file of the CA certificate(s) Redis server certificates are checked against, instead of the public CAs; read and checked at start. Needs `rediss://` or REDIS_TLS.' }),
+  REDIS_TLS_SERVERNAME: text({ services: BOTH, description: 'Name the Redis server certificates must carry, also sent as SNI. Default: the host connected to (for cluster nodes, the address in the slot map). Needs `rediss://` or REDIS_TLS.' }),
   REDIS_KEY_PREFIX: text({ services: BOTH, description: 'Prefix of every Redis key and channel Herald uses.', default: 'herald', pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: '1 to 64 letters, digits, ".", "_" or "-"' }),
 
   // Admission

@@ -65,6 +65,7 @@ function checkCombinations(config: HeraldConfig, services: readonly Service[]): 
   if (config.REDIS_URL !== undefined && config.REDIS_CLUSTER_NODES.length > 0) {
     throw new ConfigError('REDIS_CLUSTER_NODES', 'REDIS_URL and REDIS_CLUSTER_NODES are exclusive: set one of them');
   }
+  checkRedisTls(config);
   if (services.includes('edge') && config.WEBSOCKET_READ_TIMEOUT <= config.WEBSOCKET_PING_INTERVAL) {
     throw new ConfigError('WEBSOCKET_READ_TIMEOUT', `WEBSOCKET_READ_TIMEOUT must be longer than WEBSOCKET_PING_INTERVAL (${config.WEBSOCKET_PING_INTERVAL}ms)`);
   }
@@ -89,6 +90,27 @@ function checkCombinations(config: HeraldConfig, services: readonly Service[]): 
   }
   if (config.ALLOWED_ORIGINS.includes('*') && config.ALLOWED_ORIGINS.length > 1) {
     throw new ConfigError('ALLOWED_ORIGINS', 'ALLOWED_ORIGINS must be either "*" or a list of exact origins, not both');
+  }
+}
+
+/**
+ * Redis over TLS is asked for by the URL scheme (one Redis) or REDIS_TLS (a cluster).
+ * A contradiction, or TLS settings for a Redis reached in plaintext, is refused: the
+ * operator meant TLS, and Herald must not quietly connect without it.
+ */
+function checkRedisTls(config: HeraldConfig): void {
+  const url = config.REDIS_URL;
+  const plaintextUrl = url !== undefined && !/^rediss:\/\//i.test(url);
+  if (config.REDIS_TLS && plaintextUrl) {
+    throw new ConfigError('REDIS_TLS', 'REDIS_TLS=true but REDIS_URL is a plaintext redis:// URL: use rediss:// to reach one Redis over TLS');
+  }
+  const tls = url !== undefined ? !plaintextUrl : config.REDIS_CLUSTER_NODES.length > 0 && config.REDIS_TLS;
+  const redis = url !== undefined || config.REDIS_CLUSTER_NODES.length > 0;
+  for (const name of ['REDIS_TLS_CA_FILE', 'REDIS_TLS_SERVERNAME'] as const) {
+    if (redis && !tls && config[name] !== undefined) {
+      const how = url !== undefined ? 'a rediss:// REDIS_URL' : 'REDIS_TLS=true with REDIS_CLUSTER_NODES';
+      throw new ConfigError(name, `${name} is set but Redis is reached in plaintext: use ${how}`);
+    }
   }
 }
 

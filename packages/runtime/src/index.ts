@@ -12,3 +12,4 @@ export * from './jwt.js';
 export * from './http-refusal.js';
 export * from './tls.js';
 export * from './tls-reload.js';
+export * from './redis-tls.js';

@@ -83,7 +83,8 @@ export function describeCertificate(certificate: X509Certificate): Record<string
   };
 }
 
-function readPem(variable: 'TLS_CERT_FILE' | 'TLS_KEY_FILE', path: string): Buffer {
+/** Reads a file a variable names; throws a ConfigError naming the variable when it cannot. */
+export function readPem(variable: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {

@@ -7,21 +7,38 @@ import { MemoryAdmission, UNLIMITED } from '@herald/admission';
 import { RedisAdmission } from '@herald/admission/redis';
 import { createRedisBroker } from '@herald/broker/redis';
 import { StreamConsumer, type EventPublisher } from '@herald/ingest';
-import { DEFAULT_KEY_PREFIX, closeClient, createRedisClient, whenReady, type ClientRole, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
-import type { HeraldConfig, Logger, Service } from '@herald/runtime';
+import { DEFAULT_KEY_PREFIX, closeClient, createRedisClient, whenReady, type ClientRole, type RedisClient, type RedisConnectionOptions, type RedisTlsOptions } from '@herald/redis';
+import { readRedisCaFile, type HeraldConfig, type Logger, type Service } from '@herald/runtime';
 import { admissionLimits, retentionFromConfig, type Components } from './component-parts.js';
 import { createRedisRevocations } from './revocations-redis.js';
 
+/**
+ * Where Redis is and how it is reached, for every client of this process: broker,
+ * admission and ingest stream alike. The CA file is read here, before any client
+ * exists: a bad one is a ConfigError naming REDIS_TLS_CA_FILE (exit 78).
+ */
 function connectionOf(config: HeraldConfig): RedisConnectionOptions {
-  if (config.REDIS_URL !== undefined) return { url: config.REDIS_URL };
+  const tlsAsked = config.REDIS_URL !== undefined ? /^rediss:\/\//i.test(config.REDIS_URL) : config.REDIS_TLS;
+  const tls: RedisTlsOptions | undefined = tlsAsked
+    ? {
+        ...(config.REDIS_TLS_CA_FILE !== undefined ? { ca: readRedisCaFile(config.REDIS_TLS_CA_FILE) } : {}),
+        ...(config.REDIS_TLS_SERVERNAME !== undefined ? { servername: config.REDIS_TLS_SERVERNAME } : {}),
+      }
+    : undefined;
+  if (config.REDIS_URL !== undefined) return { url: config.REDIS_URL, ...(tls !== undefined ? { tls } : {}) };
   return {
     clusterNodes: config.REDIS_CLUSTER_NODES,
     ...(config.REDIS_PASSWORD !== undefined ? { password: config.REDIS_PASSWORD } : {}),
+    ...(tls !== undefined ? { tls } : {}),
   };
 }
 
 export async function createRedisComponents(config: HeraldConfig, nodeId: string, logger: Logger, services: readonly Service[]): Promise<Components> {
   const connection = connectionOf(config);
+  logger.info(
+    { redis: 'url' in connection ? 'standalone' : 'cluster', tls: connection.tls !== undefined, caFile: connection.tls?.ca !== undefined ? config.REDIS_TLS_CA_FILE : undefined, servername: connection.tls?.servername },
+    'redis connection',
+  );
   const keyPrefix = config.REDIS_KEY_PREFIX ?? DEFAULT_KEY_PREFIX;
   const clients: RedisClient[] = [];
   const client = (use: string, role: ClientRole): RedisClient => {

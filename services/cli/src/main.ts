@@ -9,7 +9,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig, parseDuration, readTlsPair } from '@herald/runtime';
+import { loadConfig, parseDuration, readRedisCaFile, readTlsPair } from '@herald/runtime';
 import { checkRedisConfigured } from './components.js';
 import { runEdgePrimary } from './edge-primary.js';
 import { exitOnStartupError } from './errors.js';
@@ -86,6 +86,7 @@ switch (command) {
         checkEdgeRequirements(config);
         checkRedisConfigured(config);
         if (config.TLS_CERT_FILE !== undefined && config.TLS_KEY_FILE !== undefined) readTlsPair({ certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE });
+        if (config.REDIS_TLS_CA_FILE !== undefined) readRedisCaFile(config.REDIS_TLS_CA_FILE);
         runEdgePrimary(config);
       }
       else run('edge', process.env).catch(exitOnStartupError);

@@ -199,6 +199,19 @@ paths of certificates mounted otherwise. "true" when either is set.
 {{- if or .Values.tls.secretName .Values.tls.certFile .Values.tls.keyFile -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+Redis over TLS: the private CA of the Redis servers, from a Secret or a ConfigMap the
+chart mounts (caSecretName, caConfigMapName), or a path mounted otherwise (caFile).
+*/}}
+{{- define "herald.redisTlsMountPath" -}}/etc/herald/redis-tls{{- end -}}
+
+{{- define "herald.redisTlsCaFile" -}}
+{{- $t := .Values.redis.tls -}}
+{{- if $t.caFile -}}{{ $t.caFile }}
+{{- else if or $t.caSecretName $t.caConfigMapName -}}{{ include "herald.redisTlsMountPath" . }}/{{ $t.caKey }}
+{{- end -}}
+{{- end -}}
+
 {{- define "herald.eventSchemasDir" -}}
 {{- if .Values.ingest.eventSchemasDir -}}{{ .Values.ingest.eventSchemasDir }}
 {{- else if .Values.ingest.eventSchemas -}}/etc/herald/event-schemas
@@ -236,6 +249,9 @@ checks that each one reaches exactly the services that read it. Args: root, comp
   "INGEST_MAX_DEPTH" $v.input.maxDepth
   "REDIS_CLUSTER_NODES" $v.redis.clusterNodes
   "REDIS_KEY_PREFIX" $v.redis.keyPrefix
+  "REDIS_TLS" $v.redis.tls.enabled
+  "REDIS_TLS_CA_FILE" (include "herald.redisTlsCaFile" $root)
+  "REDIS_TLS_SERVERNAME" $v.redis.tls.servername
   "TLS_CERT_FILE" (include "herald.tlsCertFile" $root)
   "TLS_KEY_FILE" (include "herald.tlsKeyFile" $root)
 -}}
@@ -253,6 +269,8 @@ checks that each one reaches exactly the services that read it. Args: root, comp
   "MAX_CONNECTIONS_PER_USER" $e.maxConnectionsPerUser
   "MAX_SUBSCRIPTIONS_PER_CONNECTION" $e.maxSubscriptionsPerConnection
   "MAX_COMMANDS_PER_SECOND" $e.maxCommandsPerSecond
+  "MAX_HANDSHAKES_PER_IP_PER_SECOND" $e.maxHandshakesPerIpPerSecond
+  "TRUSTED_PROXIES" $e.trustedProxies
   "MAX_MESSAGE_SIZE" $e.maxMessageSize
   "MAX_BUFFERED_BYTES" $e.maxBufferedBytes
   "WEBSOCKET_PING_INTERVAL" $e.websocket.pingInterval
@@ -324,6 +342,17 @@ release never crash-loops on them), minimums of durations and sizes, and the dra
 {{- end -}}
 {{- $hasUrl := or $v.redis.url (and $existing $k.redisUrl) -}}
 {{- $hasCluster := gt (len $v.redis.clusterNodes) 0 -}}
+{{- $rt := $v.redis.tls -}}
+{{- $plaintextUrl := and $v.redis.url (not (hasPrefix "rediss://" (lower $v.redis.url))) -}}
+{{- if and $rt.enabled $plaintextUrl -}}
+{{- fail "redis.tls.enabled is for redis.clusterNodes: redis.url is a plaintext redis:// URL, use rediss:// to reach one Redis over TLS" -}}
+{{- end -}}
+{{- if or (and $rt.caSecretName $rt.caConfigMapName) (and $rt.caFile (or $rt.caSecretName $rt.caConfigMapName)) -}}
+{{- fail "redis.tls: set one of caSecretName, caConfigMapName and caFile" -}}
+{{- end -}}
+{{- if and (or (include "herald.redisTlsCaFile" .) $rt.servername) (or $plaintextUrl (and $hasCluster (not $rt.enabled))) -}}
+{{- fail "redis.tls: a CA or servername is set but Redis is reached in plaintext: use a rediss:// redis.url, or redis.tls.enabled with redis.clusterNodes" -}}
+{{- end -}}
 {{- if and $hasUrl $hasCluster -}}
 {{- fail "redis: set exactly one of redis.url (one Redis) and redis.clusterNodes (a Redis Cluster), not both" -}}
 {{- end -}}
@@ -575,6 +604,11 @@ spec:
               mountPath: /etc/herald/message-types
               readOnly: true
             {{- end }}
+            {{- if or $v.redis.tls.caSecretName $v.redis.tls.caConfigMapName }}
+            - name: redis-tls
+              mountPath: {{ include "herald.redisTlsMountPath" $root }}
+              readOnly: true
+            {{- end }}
             {{- if $v.tls.secretName }}
             # Read-only, and rotated in place by the kubelet (a ..data symlink swap),
             # which the services notice within seconds.
@@ -603,6 +637,21 @@ spec:
         - name: message-types
           configMap:
             name: {{ include "herald.componentName" (list $root "message-types") }}
+        {{- end }}
+        {{- if $v.redis.tls.caSecretName }}
+        - name: redis-tls
+          secret:
+            secretName: {{ $v.redis.tls.caSecretName }}
+            items:
+              - key: {{ $v.redis.tls.caKey }}
+                path: {{ $v.redis.tls.caKey }}
+        {{- else if $v.redis.tls.caConfigMapName }}
+        - name: redis-tls
+          configMap:
+            name: {{ $v.redis.tls.caConfigMapName }}
+            items:
+              - key: {{ $v.redis.tls.caKey }}
+                path: {{ $v.redis.tls.caKey }}
         {{- end }}
         {{- if $v.tls.secretName }}
         - name: tls
