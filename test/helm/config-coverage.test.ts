@@ -61,6 +61,7 @@ interface Entry {
 const VALUES: Record<string, Entry> = {
   NODE_ID: { path: 'nodeId.fromPodName', a: true, b: true },
   LOG_LEVEL: { path: 'logLevel', a: 'debug', b: 'warn' },
+  LOG_FORMAT: { path: 'logFormat', a: 'json', b: 'pretty' },
   HOST: { path: 'host', a: '::', b: '0.0.0.0', probes: ['127.0.0.1'] },
   PORT: { path: 'edge.port', a: 9090, b: 9090 },
   EDGE_WORKERS: { path: 'edge.workers', a: 2, b: 'auto', probes: [1, 64, 65, 0, 'auto', 'all', '2'] },

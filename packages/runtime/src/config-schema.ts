@@ -13,6 +13,7 @@ export const CONFIG_SCHEMA = {
   // Process
   NODE_ID: text({ services: BOTH, description: 'Node name in logs, metrics and the `connected` frame. Default: hostname plus a random suffix.', pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: '1 to 64 letters, digits, ".", "_" or "-"' }),
   LOG_LEVEL: oneOf({ services: BOTH, description: 'pino log level.', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  LOG_FORMAT: oneOf({ services: BOTH, description: 'Log output: `json` (one record per line), `pretty` (pino-pretty, for a terminal), or `auto`: pretty for `herald start` when stdout is a terminal, JSON otherwise.', default: 'auto', values: ['auto', 'json', 'pretty'] }),
   HOST: text({ services: BOTH, description: 'Address the HTTP servers listen on.', default: '0.0.0.0' }),
   PORT: port({ services: EDGE, description: 'Edge port: `/v1/ws`, health and metrics. In `herald start`, every route.', default: 8080 }),
   EDGE_WORKERS: workers({ services: EDGE, description: '`herald edge` processes sharing PORT (node:cluster): each its own admission node and broker subscriber, one `/metrics` and `/readyz` for all, SIGTERM drains them together, a crashed one is restarted. `auto`: one per CPU core. Needs Redis (not `herald start`).', default: 1, max: 64 }),

@@ -12,6 +12,8 @@ export interface BannerOptions {
   selfSignedCert?: string | undefined;
   /** Served over TLS (https://, wss://). */
   tls?: boolean;
+  /** How to run `herald` in the printed commands; default: as this process was run (heraldCommand). */
+  command?: string;
 }
 
 export function startBanner(options: BannerOptions): string {
@@ -19,10 +21,12 @@ export function startBanner(options: BannerOptions): string {
   const cert = options.selfSignedCert;
   const clientToken = mintToken(options.secret, { sub: 'demo-user', channels: [`merchant:${DEMO_MERCHANT}`], ttlSeconds: 12 * 3600 });
   const publisherToken = mintToken(options.secret, { sub: 'demo-producer', scope: 'events:publish', ttlSeconds: 12 * 3600 });
-  const event = JSON.stringify({
-    type: 'payment.created',
-    data: { payment_id: 'pay_456', order_id: 'order_789', merchant_id: DEMO_MERCHANT, amount: 10000, currency: 'EUR', status: 'pending' },
-  });
+  const data = { payment_id: 'pay_456', order_id: 'order_789', merchant_id: DEMO_MERCHANT, amount: 10000, currency: 'EUR', status: 'pending' };
+  const event = JSON.stringify({ type: 'payment.created', data });
+  const herald = options.command ?? heraldCommand();
+  // Each line carries what it needs, so it works pasted into any shell: the URL (one
+  // port serves both APIs here), a token (never the secret), the certificate to trust.
+  const trust = cert === undefined ? '' : `NODE_EXTRA_CA_CERTS="${cert}" `;
   return [
     '',
     `Herald is running (all-in-one, in-memory broker) on ${base}`,
@@ -45,7 +49,21 @@ export function startBanner(options: BannerOptions): string {
     '    -H "Content-Type: application/json" \\',
     `    -d '${event}'`,
     '',
+    `Follow merchant:${DEMO_MERCHANT} (one event per line; Ctrl-C stops) and publish with the herald command:`,
+    `  ${trust}EDGE_URL=${ws.replace(/\/v1\/ws$/, '')} HERALD_TOKEN=${clientToken} ${herald} tail merchant:${DEMO_MERCHANT}`,
+    `  ${trust}INGEST_URL=${base} INGEST_API_KEY=${publisherToken} ${herald} publish --type payment.created --data '${JSON.stringify(data)}'`,
+    '',
   ].join('\n');
+}
+
+/**
+ * `herald` as the user runs it: `npm run herald --` from the repository when this
+ * process came from its npm scripts (`npm start`), otherwise this very script by its
+ * absolute path, which works from any directory (and inside the container image).
+ */
+export function heraldCommand(env: NodeJS.ProcessEnv = process.env, script: string | undefined = process.argv[1]): string {
+  if (env.npm_package_name === 'herald' && (env.npm_lifecycle_event === 'start' || env.npm_lifecycle_event === 'herald')) return 'npm run herald --';
+  return script === undefined ? 'herald' : `node ${/^[\w@%+=:,./-]+$/.test(script) ? script : `'${script.replace(/'/g, `'\\''`)}'`}`;
 }
 
 /** Printed with TLS=self-signed when the banner is not: where the certificate is. */

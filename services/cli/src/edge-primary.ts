@@ -9,6 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, createLogger, defaultNodeId, type HeraldConfig } from '@herald/runtime';
 import { EXIT_CONFIG } from './errors.js';
+import { prettyLogs } from './log-format.js';
 import {
   WORKER_INDEX_VARIABLE,
   isMessage,
@@ -35,7 +36,7 @@ interface Slot {
 
 export function runEdgePrimary(config: HeraldConfig): void {
   const baseId = config.NODE_ID ?? defaultNodeId();
-  const logger = createLogger({ level: config.LOG_LEVEL, node: baseId });
+  const logger = createLogger({ level: config.LOG_LEVEL, node: baseId, pretty: prettyLogs('edge', config.LOG_FORMAT) });
   const aggregator = new AggregatorRegistry();
   const slots: Slot[] = Array.from({ length: config.EDGE_WORKERS }, (_, i) => ({
     index: i + 1,

@@ -5,30 +5,21 @@
  *   herald edge      the WebSocket edge service (Redis)
  *   herald ingest    the ingest service (Redis)
  *   herald token     mint a token with JWT_SECRET: --sub, --channels a,b, --scope, --ttl
+ *   herald publish   publish events to the ingest API (cmd-publish.ts)
+ *   herald tail      print channels' events, resuming across reconnects (cmd-tail.ts)
+ *   herald check     validate the configuration offline (cmd-check.ts)
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadConfig, parseDuration, readRedisCaFile, readTlsPair } from '@herald/runtime';
+import { parseCommandArgs } from './args.js';
 import { checkRedisConfigured } from './components.js';
 import { runEdgePrimary } from './edge-primary.js';
 import { exitOnStartupError } from './errors.js';
+import { EXIT_FAILURE, USAGE, commandUsage } from './help.js';
 import { run, type Mode } from './run.js';
 import { checkEdgeRequirements } from './services.js';
 import { mintToken } from './tokens.js';
-
-const USAGE = `Usage: herald <command>
-
-Commands:
-  start    edge and ingest in one process on one port, in-memory broker
-  edge     the WebSocket edge service (needs REDIS_URL or REDIS_CLUSTER_NODES)
-  ingest   the ingest service (needs REDIS_URL or REDIS_CLUSTER_NODES)
-  token    print a token signed with JWT_SECRET
-           --sub <id> --channels <a,b> [--scope events:publish] [--ttl 1h]
-  version  print the version
-
-Configuration comes from environment variables; see docs/operations.md.
-`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -36,15 +27,12 @@ function version(): string {
 }
 
 function tokenCommand(args: string[]): void {
-  const { values } = parseArgs({
-    args,
-    options: {
-      sub: { type: 'string', default: 'user' },
-      channels: { type: 'string' },
-      scope: { type: 'string' },
-      ttl: { type: 'string', default: '1h' },
-    },
-  });
+  const { values } = parseCommandArgs('token', args, {
+    sub: { type: 'string', default: 'user' },
+    channels: { type: 'string' },
+    scope: { type: 'string' },
+    ttl: { type: 'string', default: '1h' },
+  }) as unknown as { values: { sub: string; channels?: string; scope?: string; ttl: string } };
   const secret = process.env.JWT_SECRET;
   if (!secret) {
     process.stderr.write('herald token: JWT_SECRET must be set\n');
@@ -68,6 +56,14 @@ function tokenCommand(args: string[]): void {
   );
 }
 
+/** An operator command's unexpected failure: one line, exit 1 (usage errors exit 2 before this). */
+function commandFailed(name: string): (error: unknown) => void {
+  return (error) => {
+    process.stderr.write(`herald ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(EXIT_FAILURE);
+  };
+}
+
 // `herald start | head`: a closed stdout must not crash the process (EPIPE).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -76,6 +72,11 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const [command, ...rest] = process.argv.slice(2);
+// The services take no arguments: `herald start --help` describes instead of starting.
+if ((command === 'start' || command === 'edge' || command === 'ingest') && (rest.includes('--help') || rest.includes('-h'))) {
+  process.stdout.write(commandUsage(command));
+  process.exit(0);
+}
 switch (command) {
   case 'edge':
     // EDGE_WORKERS above 1: this process supervises workers that each run `herald edge`.
@@ -101,15 +102,26 @@ switch (command) {
   case 'token':
     tokenCommand(rest);
     break;
+  case 'publish':
+    import('./cmd-publish.js').then((m) => m.publishCommand(rest)).catch(commandFailed('publish'));
+    break;
+  case 'tail':
+    import('./cmd-tail.js').then((m) => m.tailCommand(rest)).catch(commandFailed('tail'));
+    break;
+  case 'check':
+    import('./cmd-check.js').then((m) => m.checkCommand(rest)).catch(commandFailed('check'));
+    break;
   case 'version':
   case '--version':
     process.stdout.write(`${version()}\n`);
     break;
   case undefined:
-  case 'help':
   case '--help':
   case '-h':
     process.stdout.write(USAGE);
+    break;
+  case 'help':
+    process.stdout.write(commandUsage(rest[0] ?? ''));
     break;
   default:
     process.stderr.write(`herald: unknown command "${command}"\n${USAGE}`);

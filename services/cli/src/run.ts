@@ -25,6 +25,7 @@ import { memoryComponents, redisComponents, type Components } from './components
 import { StartupError } from './errors.js';
 import { EdgeWorkerLink } from './edge-worker-link.js';
 import { HttpsServer, closeServer, createServiceServer, listen, type RouteHandler } from './http-server.js';
+import { prettyLogs } from './log-format.js';
 import { buildEdge, buildIngest, loadIngestDefinitions, type IngestParts, type ProcessContext } from './services.js';
 import { discardTls, prepareTls, watchTls } from './tls-setup.js';
 import { generateSecret } from './tokens.js';
@@ -43,7 +44,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
     generatedSecret = true;
   }
   const nodeId = config.NODE_ID ?? defaultNodeId();
-  const logger = createLogger({ level: config.LOG_LEVEL, node: nodeId });
+  const logger = createLogger({ level: config.LOG_LEVEL, node: nodeId, pretty: prettyLogs(mode, config.LOG_FORMAT) });
   // Ingest's files (message types, routes) are read first: a bad one stops the start before anything connects.
   const ingestDefinitions = mode === 'edge' ? undefined : loadIngestDefinitions(config, logger);
   // So is the certificate: a missing file or a key of another certificate is exit 78.

@@ -33,6 +33,13 @@ export function checkEdgeRequirements(config: HeraldConfig): void {
   }
 }
 
+/** What an ingest needs beyond valid values: a way to authenticate producers. */
+export function checkIngestRequirements(config: HeraldConfig): void {
+  if (config.JWT_SECRET === undefined && config.JWT_PUBLIC_KEY === undefined && config.INGEST_API_KEYS.length === 0) {
+    throw new ConfigError('INGEST_API_KEYS', 'INGEST_API_KEYS or JWT_SECRET/JWT_PUBLIC_KEY is required to authenticate producers');
+  }
+}
+
 export function buildEdge(context: ProcessContext): EdgeServer {
   const { config } = context;
   checkEdgeRequirements(config);
@@ -97,10 +104,8 @@ export function loadIngestDefinitions(config: HeraldConfig, logger: Logger): Ing
 
 export function buildIngest(context: ProcessContext, definitions: IngestDefinitions = loadIngestDefinitions(context.config, context.logger)): IngestParts {
   const { config, logger } = context;
+  checkIngestRequirements(config);
   const hasJwt = config.JWT_SECRET !== undefined || config.JWT_PUBLIC_KEY !== undefined;
-  if (!hasJwt && config.INGEST_API_KEYS.length === 0) {
-    throw new ConfigError('INGEST_API_KEYS', 'INGEST_API_KEYS or JWT_SECRET/JWT_PUBLIC_KEY is required to authenticate producers');
-  }
   const { registry, router } = definitions;
   const auth = new IngestAuthenticator({
     apiKeys: config.INGEST_API_KEYS,

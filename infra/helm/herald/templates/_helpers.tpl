@@ -235,6 +235,7 @@ checks that each one reaches exactly the services that read it. Args: root, comp
 {{- $v := $root.Values -}}
 {{- $plain := dict
   "LOG_LEVEL" $v.logLevel
+  "LOG_FORMAT" $v.logFormat
   "HOST" $v.host
   "JWT_ALGORITHMS" $v.jwt.algorithms
   "JWT_ISSUER" $v.jwt.issuer

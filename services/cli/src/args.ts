@@ -1,0 +1,27 @@
+/**
+ * Argument parsing for the operator commands: node:util's parseArgs, strict, with
+ * `-h`/`--help` on every command. A parse error is a usage error (exit 2, one line).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { commandUsage, usageError } from './help.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+export function parseCommandArgs(command: string, args: string[], options: Options, allowPositionals = false): ParsedArgs {
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true }) as ParsedArgs;
+  } catch (error) {
+    usageError(command, (error as Error).message);
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(commandUsage(command));
+    process.exit(0);
+  }
+  return parsed;
+}
