@@ -238,7 +238,7 @@ describe('interop over v1.protobuf', () => {
     }
 
     expect(steps.connected.protocol).toBe('v1.protobuf');
-    expect(steps.connected.frame).toMatchObject({ type: 'connected', payload: 'connected', connected: { node: expect.any(String), ping_interval_ms: 30_000, read_timeout_ms: 60_000, has_expires_at: false } });
+    expect(steps.connected.frame).toMatchObject({ type: 'connected', payload: 'connected', connected: { node: expect.any(String), ping_interval_ms: 30_000, read_timeout_ms: 60_000, has_expires_at: true } }); // the token has exp (PROTOCOL.md section 11)
     expect(steps.connected.frame.id).toEqual(expect.any(String));
     expect(steps.subscribed.frame).toMatchObject({ type: 'subscribed', reply_to: 'py-1', subscribed: { channel, recovered: false, missed: 0 } });
     expect(steps.pong.frame).toMatchObject({ type: 'pong', payload: 'pong', reply_to: 'py-2' });
