@@ -16,6 +16,7 @@ import { CommandRouter } from './commands.js';
 import { spreadOver } from './drain.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { checkHandshake } from './handshake.js';
+import { HandshakeLimit } from './handshake-limit.js';
 import { Hub } from './hub.js';
 import type { EdgeOptions } from './options.js';
 import { Outbox } from './outbox.js';
@@ -60,6 +61,7 @@ export class EdgeServer {
   private readonly revoker: RevocationEnforcer;
   private readonly wss: WebSocketServer;
   private readonly sweeper: Sweeper;
+  private readonly handshakeLimit: HandshakeLimit | undefined;
   private draining = false;
   private emptyWaiters: Array<() => void> = [];
 
@@ -96,6 +98,7 @@ export class EdgeServer {
       command: (session, command) => this.commands.dispatch(session, command),
       closed: (session) => this.onSessionClosed(session),
     };
+    this.handshakeLimit = HandshakeLimit.fromOptions(deps.options);
     this.sweeper = new Sweeper(this.sessions, this.outbox, deps.options);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -141,6 +144,13 @@ export class EdgeServer {
     if (this.draining) {
       this.metrics.handshakeRefusedInc('draining');
       refuseRaw(socket, Problem.notReady, 'This node is draining for shutdown; connect to another node');
+      return;
+    }
+    // Before the token is verified or admission asked: a refused burst costs a map lookup.
+    const limited = this.handshakeLimit?.check(req, Date.now());
+    if (limited !== undefined && !limited.allowed) {
+      this.metrics.handshakeRefusedInc('rate-limited');
+      refuseRaw(socket, Problem.rateLimited, limited.detail, { 'Retry-After': String(limited.retryAfterSeconds) });
       return;
     }
     const result = checkHandshake(req, this.options, this.verifier);

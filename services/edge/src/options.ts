@@ -10,6 +10,10 @@ export interface EdgeOptions {
   jwt: JwtVerification;
   maxSubscriptionsPerConnection: number;
   maxCommandsPerSecond: number;
+  /** MAX_HANDSHAKES_PER_IP_PER_SECOND; unset or null: no limit (handshake-limit.ts). */
+  maxHandshakesPerIpPerSecond?: number | null;
+  /** TRUSTED_PROXIES: whose X-Forwarded-For names the client (client-address.ts). */
+  trustedProxies?: readonly string[];
   maxMessageSize: number;
   /** INGEST_MAX_DEPTH: nesting allowed in a command frame. */
   maxJsonDepth: number;
@@ -28,6 +32,8 @@ export function edgeOptionsFromConfig(config: HeraldConfig, nodeId: string): Edg
     jwt: jwtVerification(config),
     maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxCommandsPerSecond: config.MAX_COMMANDS_PER_SECOND,
+    maxHandshakesPerIpPerSecond: config.MAX_HANDSHAKES_PER_IP_PER_SECOND,
+    trustedProxies: config.TRUSTED_PROXIES,
     maxMessageSize: config.MAX_MESSAGE_SIZE,
     maxJsonDepth: config.INGEST_MAX_DEPTH,
     maxBufferedBytes: config.MAX_BUFFERED_BYTES,
