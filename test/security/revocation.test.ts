@@ -228,3 +228,37 @@ function nodeName(herald: HeraldProcess): string {
   const line = herald.stdout.find((text) => text.includes('"herald listening"'));
   return (JSON.parse(line ?? '{}') as { node?: string }).node ?? '';
 }
+
+describe('when Redis is unreachable', () => {
+  let redis: RedisServer;
+  let cluster: Cluster;
+  beforeAll(async () => {
+    redis = await startRedis();
+    cluster = await startCluster({ redis, label: 'revoke-outage', edges: 1, ingests: 1 });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await redis?.stop();
+  });
+
+  it('the admin call answers 503; edges still refuse what they heard, and let other verified tokens through', async () => {
+    const edge = cluster.edges[0]!;
+    const ingest = cluster.ingests[0]!;
+    const revoked = user('outage-revoked');
+    const oldToken = clientToken({ sub: revoked });
+    const connected = await TestClient.open(edge.wsUrl, { token: oldToken });
+    expect((await disconnectUser(ingest.url, revoked)).status).toBe(202);
+    // Closed: the edge heard the announcement, and remembers it.
+    expect((await connected.closed).code).toBe(1008);
+
+    await redis.stop();
+    const answer = await disconnectUser(ingest.url, user('outage-other'));
+    expect(answer.status).toBe(503);
+    expect(answer.body.type).toBe('/problems/broker-unavailable');
+    expect((await refusedHandshake(edge.wsUrl, { token: oldToken })).status).toBe(401);
+    const client = await TestClient.open(edge.wsUrl, { token: clientToken({ sub: user('outage-fine') }) });
+    await client.sync();
+    await client.close();
+    await edge.waitForLog((record) => record.msg === 'revocation store unreachable: letting verified tokens through');
+  });
+});
