@@ -59,7 +59,7 @@ describe('publishEvents from concurrent callers on one Redis', () => {
   it('sends the calls of one turn together: far fewer reads in Redis than calls, every event stored once', async () => {
     const events = singleEvents(40, (i) => `merchant:m_batch${i % 4}`);
     const readsBefore = await stat('total_reads_processed');
-    const results = await Promise.all(events.map((event) => broker.publishEvents([event]).then(([result]) => result)));
+    const results = await Promise.all(events.map((event) => broker.publishEvents([event]).then(([result]) => result!)));
     const reads = (await stat('total_reads_processed')) - readsBefore;
     expect(results.every((result) => !(result instanceof Error) && result.duplicate === false)).toBe(true);
     // 40 calls and the two INFO commands around them; one pipeline is a handful of reads.
@@ -72,18 +72,18 @@ describe('publishEvents from concurrent callers on one Redis', () => {
     // The third event's channel stream is a string: its XADD fails inside the script.
     await admin.set(keys.stream('merchant:m_iso2'), 'not a stream');
     await admin.hset(keys.meta('merchant:m_iso2'), 'top', '1-0');
-    const results = await Promise.all(events.map((event) => broker.publishEvents([event]).then(([result]) => result)));
+    const results = await Promise.all(events.map((event) => broker.publishEvents([event]).then(([result]) => result!)));
     expect(results.map((result) => result instanceof Error)).toEqual([false, false, true, false, false]);
   });
 
   it('runs every call after SCRIPT FLUSH (NOSCRIPT: each sent again with the script body)', async () => {
     await admin.script('FLUSH');
     const events = singleEvents(12, (i) => `merchant:m_flush${i % 3}`);
-    const results = await Promise.all(events.map((event) => broker.publishEvents([event]).then(([result]) => result)));
+    const results = await Promise.all(events.map((event) => broker.publishEvents([event]).then(([result]) => result!)));
     expect(results.every((result) => !(result instanceof Error) && result.duplicate === false)).toBe(true);
     for (let m = 0; m < 3; m++) expect(await admin.xlen(keys.stream(`merchant:m_flush${m}`))).toBe(4);
     // And again by id: nothing published twice.
-    const again = await Promise.all(events.map((event) => broker.publishEvents([event]).then(([result]) => result)));
+    const again = await Promise.all(events.map((event) => broker.publishEvents([event]).then(([result]) => result!)));
     expect(again.every((result) => !(result instanceof Error) && result.duplicate)).toBe(true);
   });
 });
