@@ -146,11 +146,6 @@ export async function startTlsRedis(pki: RedisPki): Promise<TlsRedisServer> {
   };
 }
 
-/** `redis-cli --tls` against one node, trusting the test CA; resolves with its output. */
-export function tlsRedisCli(pki: RedisPki, server: Pick<RedisServer, 'host' | 'port'>, ...args: string[]): Promise<string> {
-  return run('redis-cli', ['--tls', '--cacert', pki.caFile, '-h', server.host, '-p', String(server.port), ...args], 10_000);
-}
-
 /**
  * Starts `masters` TLS cluster nodes (the cluster bus and replication on TLS too),
  * joins them with `redis-cli --tls --cluster create`, and waits for cluster_state:ok
