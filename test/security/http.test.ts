@@ -82,7 +82,10 @@ describe('slow and idle clients', () => {
 });
 
 describe('request bodies', () => {
-  it('a 10 MB chunked body: 413 payload-too-large, the connection cut before the end, the ingest not holding the body', async () => {
+  it.each([
+    { refusal: '413 payload-too-large (over the body limit)', auth: () => `Authorization: Bearer ${publisherToken()}\r\n`, status: 413, type: '/problems/payload-too-large' },
+    { refusal: '401 unauthorized (no bearer), refused before any of the body', auth: () => '', status: 401, type: '/problems/unauthorized' },
+  ])('a 10 MB chunked body, $refusal: the connection cut before the end, the ingest not holding the body', async ({ auth, status: expected, type }) => {
     const before = memoryOf(target.ingest.pid);
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     const framed = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
@@ -94,7 +97,7 @@ describe('request bodies', () => {
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     socket.write(
-      `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${publisherToken()}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      `POST /v1/events HTTP/1.1\r\nHost: x\r\n${auth()}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
     );
     // Try to write all 10 MB as fast as the server reads.
     let sent = 0;
@@ -107,9 +110,9 @@ describe('request bodies', () => {
     const after = memoryOf(target.ingest.pid);
 
     const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-    expect(status, text.slice(0, 200)).toBe(413);
+    expect(status, text.slice(0, 200)).toBe(expected);
     const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
-    expect(body).toMatchObject({ type: '/problems/payload-too-large', status: 413 });
+    expect(body).toMatchObject({ type, status: expected });
     // The server cut the connection: past the limit it discards at most 1 MiB more (DISCARD_ALLOWANCE_BYTES).
     expect(sent, `${sent} bytes written before the server closed`).toBeLessThan(10 * MiB);
     // Generous: the body is 10 MB; reading a quarter MiB of it must not make the process grow near that.

@@ -15,6 +15,7 @@ import {
   REQUEST_TIMEOUT_MS,
   TIMEOUT_CHECK_INTERVAL_MS,
   answerClientError,
+  discardBody,
   refuseRaw,
   safePath,
   sendError,
@@ -47,7 +48,7 @@ export function createServiceServer(options: ServiceServerOptions): Server {
     try {
       if ((req.url?.length ?? 0) > MAX_URL_BYTES) {
         sendProblem(res, Problem.uriTooLong, `The request target must be at most ${MAX_URL_BYTES} bytes`, undefined, { connection: 'close' });
-        req.resume();
+        discardBody(req);
         return;
       }
       const path = safePath(req.url);
@@ -61,7 +62,7 @@ export function createServiceServer(options: ServiceServerOptions): Server {
       }
       for (const route of options.routes) if (route(req, res, path)) return;
       sendProblem(res, Problem.notFound, `No route for ${req.method ?? 'GET'} ${path}`);
-      req.resume();
+      discardBody(req);
     } catch (error) {
       options.logger.error({ err: error }, 'request failed');
       if (!res.headersSent) sendError(res, error);

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeraldProblemError, Problem, type ProblemDefinition } from '@herald/protocol';
 import { rulesAjv, toFieldErrors, type ValidateFunction } from '@herald/protocol/registry';
-import { bearerToken, mediaType, readBody, sendError, sendJson, sendProblem, type Logger } from '@herald/runtime';
+import { bearerToken, discardBody, mediaType, readBody, sendError, sendJson, sendProblem, type Logger } from '@herald/runtime';
 import type { AdminAuthenticator } from './admin-auth.js';
 import { TIMESTAMP_FORMAT, parseTimestamp } from './schemas.js';
 
@@ -66,7 +66,7 @@ export class AdminRoutes {
     if (!path.startsWith(USERS_PATH_PREFIX) || !path.endsWith(DISCONNECT_SUFFIX)) return false;
     if (req.method !== 'POST') {
       sendProblem(res, Problem.methodNotAllowed, `${path} accepts POST only`, undefined, { allow: 'POST' });
-      req.resume();
+      discardBody(req);
       return true;
     }
     this.disconnect(req, res, path).catch((error: unknown) => {
@@ -79,12 +79,12 @@ export class AdminRoutes {
   private async disconnect(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const auth = this.deps.auth.authenticate(bearerToken(req.headers.authorization));
     if (!auth.ok) {
-      req.resume();
+      discardBody(req);
       throw new HeraldProblemError(auth.status === 401 ? Problem.unauthorized : Problem.forbidden, auth.reason);
     }
     const sub = subOf(path);
     if (sub === undefined) {
-      req.resume();
+      discardBody(req);
       throw new HeraldProblemError(invalidRequest, `The path must be ${USERS_PATH_PREFIX}{sub}${DISCONNECT_SUFFIX} with a percent-encoded sub of 1 to ${MAX_SUB_LENGTH} characters`);
     }
     const now = Date.now();

@@ -7,7 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeraldProblemError, Problem, parseJsonInput, type JsonInput, type JsonInputViolation, type ProblemDocument } from '@herald/protocol';
-import { bearerToken, mediaType, readBody, sendError, sendJson, sendProblem, type Logger } from '@herald/runtime';
+import { bearerToken, discardBody, mediaType, readBody, sendError, sendJson, sendProblem, type Logger } from '@herald/runtime';
 import { toFieldErrors, type ErrorObject } from '@herald/protocol/registry';
 import type { IngestAuthenticator } from './ingest-auth.js';
 import { rejectInput, type EventPublisher, type IncomingEvent, type Outcome } from './publisher.js';
@@ -44,7 +44,7 @@ export class IngestServer {
     if (path !== EVENTS_PATH && path !== BATCH_PATH) return false;
     if (req.method !== 'POST') {
       sendProblem(res, Problem.methodNotAllowed, `${path} accepts POST only`, undefined, { allow: 'POST' });
-      req.resume();
+      discardBody(req);
       return true;
     }
     const work = path === EVENTS_PATH ? this.single(req, res) : this.batch(req, res);
@@ -106,17 +106,17 @@ export class IngestServer {
   private async readJson(req: IncomingMessage, depthBase: number): Promise<JsonInput> {
     const auth = this.deps.auth.authenticate(bearerToken(req.headers.authorization));
     if (!auth.ok) {
-      req.resume();
+      discardBody(req);
       throw new HeraldProblemError(Problem.unauthorized, auth.reason);
     }
     const type = mediaType(req);
     if (type !== 'application/json') {
-      req.resume();
+      discardBody(req);
       throw new HeraldProblemError(Problem.unsupportedMediaType, `Content-Type must be application/json (got ${type || 'none'})`);
     }
     const charset = charsetOf(req);
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      req.resume();
+      discardBody(req);
       throw new HeraldProblemError(Problem.unsupportedMediaType, `JSON is UTF-8 (RFC 8259 section 8.1); charset=${charset} is not accepted`);
     }
     const body = await readBody(req, MAX_BODY_BYTES);
