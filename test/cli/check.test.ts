@@ -1,7 +1,8 @@
 /**
  * PROTOCOL.md section 13: `herald check` validates the configuration, the routes and
  * registry files and the TLS pair offline (Redis is never reached), prints what would
- * be served, and on error exits 78 with the very line the service prints.
+ * be served, and on error exits 78 with the very line the service prints (TLS files and
+ * the Redis CA file included).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,6 +91,7 @@ describe('herald check', () => {
     ['an ingest without producer credentials', 'ingest', { REDIS_URL: UNREACHABLE_REDIS }],
     ['a message-type file with a duplicate type', 'ingest', { JWT_SECRET: TEST_SECRET, REDIS_URL: UNREACHABLE_REDIS, MESSAGE_TYPES_FILE: join(root, 'dup.yaml') }],
     ['a routes file that is not one', 'start', { JWT_SECRET: TEST_SECRET, ROUTES_FILE: join(root, 'bad-routes.json') }],
+    ['a missing Redis CA file', 'ingest', { JWT_SECRET: TEST_SECRET, REDIS_URL: 'rediss://127.0.0.1:9', REDIS_TLS_CA_FILE: join(root, 'none-ca.pem') }],
     ['a missing certificate', 'edge', { JWT_SECRET: TEST_SECRET, REDIS_URL: UNREACHABLE_REDIS, TLS_CERT_FILE: join(root, 'none.pem'), TLS_KEY_FILE: join(root, 'none-key.pem') }],
   ] as const)('%s: exit 78 with the line the service prints', async (_name, mode, env) => {
     writeFileSync(join(root, 'dup.yaml'), REFUNDS + REFUNDS.slice(REFUNDS.indexOf('    - name')));

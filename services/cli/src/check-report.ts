@@ -58,8 +58,14 @@ function describeMode(item: CheckedMode): string[] {
 
 function engine(mode: Mode, config: HeraldConfig): string {
   if (mode === 'start') return 'memory (one process; nothing shared)';
-  if (config.REDIS_URL !== undefined) return `redis ${maskPassword(config.REDIS_URL)} (key prefix ${config.REDIS_KEY_PREFIX})`;
-  return `redis cluster ${config.REDIS_CLUSTER_NODES.join(',')} (key prefix ${config.REDIS_KEY_PREFIX})`;
+  const how = [`key prefix ${config.REDIS_KEY_PREFIX}`, ...(redisTls(config) ? [`TLS${config.REDIS_TLS_CA_FILE === undefined ? '' : `, CA ${config.REDIS_TLS_CA_FILE}`}`] : [])].join(', ');
+  if (config.REDIS_URL !== undefined) return `redis ${maskPassword(config.REDIS_URL)} (${how})`;
+  return `redis cluster ${config.REDIS_CLUSTER_NODES.join(',')} (${how})`;
+}
+
+/** Redis over TLS: a rediss:// URL, or REDIS_TLS for cluster nodes (as components-redis.ts decides). */
+export function redisTls(config: HeraldConfig): boolean {
+  return config.REDIS_URL !== undefined ? /^rediss:\/\//i.test(config.REDIS_URL) : config.REDIS_TLS;
 }
 
 function maskPassword(url: string): string {

@@ -5,10 +5,9 @@
  * registry and routes files, the TLS pair, and what each service requires beyond valid
  * values. Then it prints what would be served (check-report.ts).
  */
-import { loadConfig, readTlsPair, type HeraldConfig, type Service, type TlsPair } from '@herald/runtime';
-import { createLogger } from '@herald/runtime';
+import { createLogger, loadConfig, readRedisCaFile, readTlsPair, type HeraldConfig, type Service, type TlsPair } from '@herald/runtime';
 import { parseCommandArgs } from './args.js';
-import { renderReport, type CheckedMode } from './check-report.js';
+import { redisTls, renderReport, type CheckedMode } from './check-report.js';
 import { checkRedisConfigured } from './components.js';
 import { exitOnStartupError } from './errors.js';
 import { usageError } from './help.js';
@@ -47,7 +46,11 @@ function checkMode(mode: Mode, env: NodeJS.ProcessEnv): CheckedMode {
   if (config.TLS !== 'self-signed' && config.TLS_CERT_FILE !== undefined && config.TLS_KEY_FILE !== undefined) {
     tls = readTlsPair({ certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE });
   }
-  if (mode !== 'start') checkRedisConfigured(config);
+  if (mode !== 'start') {
+    checkRedisConfigured(config);
+    // As components-redis.ts does before any client exists: the CA file of Redis over TLS.
+    if (redisTls(config) && config.REDIS_TLS_CA_FILE !== undefined) readRedisCaFile(config.REDIS_TLS_CA_FILE);
+  }
   if (mode !== 'ingest' && !generatedSecret) checkEdgeRequirements(config);
   if (mode !== 'edge' && !generatedSecret) checkIngestRequirements(config);
   return { mode, config, generatedSecret, tls, definitions };
