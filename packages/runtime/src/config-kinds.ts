@@ -18,6 +18,8 @@ export interface VariableSpec<T> {
   readonly kind: string;
   /** Never printed (keys, secrets). */
   readonly secret?: boolean;
+  /** How a refused value is shown in the error line, when not as written (a URL's password masked). */
+  display?(text: string): string;
   /** Parses a present value; returns an error phrase ("a duration such as 30s") on failure. */
   parse(text: string): { ok: true; value: T } | { ok: false; expected: string };
   /** The value when the variable is unset and has no default. */
@@ -168,6 +170,40 @@ export function text(options: Common & { default?: string; pattern?: RegExp; exp
       return ok(raw);
     },
   };
+}
+
+/**
+ * A Redis URL: `redis://` or `rediss://`, a host, an optional numeric port and an
+ * optional database number, as ioredis reads it. Checked here so that a bad URL stops
+ * the process with one line (exit 78) instead of a crash deep in the client, and shown
+ * with its password masked.
+ */
+export function redisUrl(options: Common): VariableSpec<string | undefined> {
+  const expected = 'a redis:// or rediss:// URL: redis://[[user]:password@]host[:port][/db]';
+  return {
+    ...options,
+    kind: 'string',
+    default: undefined,
+    absent: undefined,
+    display: maskUrlPassword,
+    parse(raw) {
+      if (raw.length === 0) return ok(undefined);
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        return fail(expected);
+      }
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return fail(expected);
+      if (url.hostname === '' || !/^(\/\d*)?$/.test(url.pathname) || url.hash !== '') return fail(expected);
+      return ok(raw);
+    },
+  };
+}
+
+/** `scheme://user:***@host...`: the password of a URL-like text replaced, whether or not it parses. */
+export function maskUrlPassword(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
 }
 
 /** A comma-separated list; blank items are dropped. */

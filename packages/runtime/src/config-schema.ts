@@ -3,7 +3,7 @@
  * settings only through `loadConfig`, the operator guide's table is generated from
  * this, and a test checks that the Helm chart has a value for each entry.
  */
-import { addressList, boolean, duration, integer, limit, list, oneOf, optionalDuration, port, size, text, workers } from './config-kinds.js';
+import { addressList, boolean, duration, integer, limit, list, oneOf, optionalDuration, port, redisUrl, size, text, workers } from './config-kinds.js';
 
 const BOTH = ['edge', 'ingest'] as const;
 const EDGE = ['edge'] as const;
@@ -77,7 +77,7 @@ export const CONFIG_SCHEMA = {
   INGEST_STREAM_BATCH: integer({ services: INGEST, description: 'Stream entries read per XREADGROUP.', default: 100, min: 1, max: 10_000 }),
 
   // Redis
-  REDIS_URL: text({ services: BOTH, description: 'One Redis: `redis://[:password@]host:port[/db]` or `rediss://`.', pattern: /^rediss?:\/\/.+/, expected: 'a redis:// or rediss:// URL' }),
+  REDIS_URL: redisUrl({ services: BOTH, description: 'One Redis: `redis://[:password@]host:port[/db]` or `rediss://`.' }),
   REDIS_CLUSTER_NODES: list({ services: BOTH, description: 'Redis Cluster seed nodes `host:port,...` (sharded pub/sub).', item: /^[^\s:]+:\d{1,5}$/, expected: 'a comma-separated list of host:port' }),
   REDIS_PASSWORD: text({ services: BOTH, description: 'Password for REDIS_CLUSTER_NODES (for one Redis, put it in REDIS_URL).', secret: true }),
   REDIS_TLS: boolean({ services: BOTH, description: 'Reach every node of REDIS_CLUSTER_NODES over TLS (for REDIS_URL, use a `rediss://` URL).', default: false }),

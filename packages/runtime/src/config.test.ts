@@ -51,6 +51,10 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['JWT_ALGORITHMS', 'none'],
     ['REDIS_URL', 'http://x'],
+    ['REDIS_URL', 'redis://:pw@127.0.0.1:notaport'],
+    ['REDIS_URL', 'redis://127.0.0.1:70000'],
+    ['REDIS_URL', 'redis://'],
+    ['REDIS_URL', 'redis://127.0.0.1:6379/zero'],
     ['REDIS_CLUSTER_NODES', 'host-without-port'],
   ])('names %s when its value %s is bad', (name, value) => {
     expect(() => loadConfig({ [name]: value }, ['edge', 'ingest'])).toThrow(expect.objectContaining({ variable: name, message: expect.stringMatching(new RegExp(`^${name} `)) }));
@@ -63,6 +67,25 @@ describe('loadConfig', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as Error).message).not.toContain('abc');
+    }
+  });
+
+  it('accepts the Redis URLs ioredis reads', () => {
+    for (const url of ['redis://127.0.0.1', 'redis://127.0.0.1:6379', 'rediss://user:pw@redis.example:6380/2', 'redis://:p%40ss@[::1]:6379/']) {
+      expect(loadConfig({ REDIS_URL: url }, ['edge']).REDIS_URL).toBe(url);
+    }
+  });
+
+  it('shows a refused Redis URL with its password masked', () => {
+    for (const url of ['redis://:s3cretpw@127.0.0.1:notaport', 'http://user:s3cretpw@127.0.0.1:6379']) {
+      try {
+        loadConfig({ REDIS_URL: url }, ['edge']);
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).not.toContain('s3cretpw');
+        expect((error as Error).message).toContain(':***@127.0.0.1');
+      }
     }
   });
 

@@ -34,7 +34,8 @@ export function loadConfig(env: Environment, services: readonly Service[]): Hera
     }
     const parsed = spec.parse(raw);
     if (!parsed.ok) {
-      const shown = 'secret' in spec && spec.secret ? '' : ` (got "${raw.length > 80 ? `${raw.slice(0, 80)}...` : raw}")`;
+      const text = spec.display ? spec.display(raw) : raw;
+      const shown = 'secret' in spec && spec.secret ? '' : ` (got "${text.length > 80 ? `${text.slice(0, 80)}...` : text}")`;
       throw new ConfigError(name, `${name} must be ${parsed.expected}${shown}`);
     }
     config[name] = parsed.value;
