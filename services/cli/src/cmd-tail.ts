@@ -78,6 +78,10 @@ export async function tailCommand(args: string[], env: NodeJS.ProcessEnv = proce
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(EXIT_OK));
+  // `herald tail ... | head -3`: once the reader is gone there is nobody to print for.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') void stop(EXIT_OK);
+  });
   // A refused first connection is reported through `closed` (or retried); nothing to do here.
   client.connect().catch(() => {});
 }
