@@ -12,7 +12,7 @@ import { HeraldError } from './errors.js';
 import type { EventMap } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import { CommandPacer } from './pacer.js';
-import type { Pending, PendingInit } from './router.js';
+import type { Pending, PendingInit } from './pending.js';
 import type { Subscription } from './subscription.js';
 
 export interface CommandsHost {

@@ -7,20 +7,9 @@
 import { Problem, type ConnectedFrame, type Envelope, type ErrorFrame, type SubscribedFrame } from '@herald/protocol';
 import { HeraldError } from './errors.js';
 import type { EventMap } from './events.js';
-import type { Timer } from './clock.js';
 import type { Commands } from './commands.js';
+import type { Pending } from './pending.js';
 import type { Subscription } from './subscription.js';
-
-/** A command waiting for its reply. */
-export type Pending = { timer: Timer; sentAt: number } & (
-  | { kind: 'subscribe'; subscription: Subscription<EventMap> }
-  | { kind: 'unsubscribe'; resolve: () => void }
-  | { kind: 'ping'; resolve: (rtt: number) => void; reject: (error: Error) => void }
-  | { kind: 'refresh'; resolve: (expiresAt: string | undefined) => void; reject: (error: Error) => void }
-);
-
-/** A pending entry before it is sent. */
-export type PendingInit = Pending extends infer P ? (P extends unknown ? Omit<P, 'timer' | 'sentAt'> : never) : never;
 
 export interface RouterHost {
   readonly commands: Commands;
