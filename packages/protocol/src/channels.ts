@@ -13,6 +13,22 @@ export function isValidChannel(name: unknown): name is string {
 }
 
 /**
+ * Channels Herald itself publishes on (the console's node stats). They match the
+ * channel pattern, so no special case reaches the codec or the broker, but no
+ * `channels` grant opens them, not even `*`: only a token with the scope `admin` may
+ * subscribe (the edge checks, see its channel-access.ts), and the ingest never routes
+ * an event to them (routes.ts refuses such a template and such a rendered channel).
+ */
+export const SYSTEM_CHANNEL_PREFIX = '_herald:';
+
+/** Every edge node publishes its stats here about once a second. */
+export const STATS_CHANNEL = '_herald:stats';
+
+export function isSystemChannel(name: string): boolean {
+  return name.startsWith(SYSTEM_CHANNEL_PREFIX);
+}
+
+/**
  * The grants of one token, compiled once at the handshake: exact names in a set,
  * `prefix*` patterns as a list of prefixes.
  */

@@ -56,6 +56,11 @@ export const CONFIG_SCHEMA = {
   WEBSOCKET_COMPRESSION: boolean({ services: EDGE, description: 'Offer permessage-deflate; each event is compressed once per node, not per connection.', default: false }),
   WEBSOCKET_COMPRESSION_THRESHOLD: size({ services: EDGE, description: 'Events smaller than this are sent uncompressed.', default: '256', min: 1 }),
 
+  // Console (docs/operations.md, "Console")
+  CONSOLE_ENABLED: boolean({ services: EDGE, description: 'Serve the live web console at `/console` (sign-in with a token of scope `admin`) and publish this node\'s stats once a second on the system channel `_herald:stats`. Turn it on for every edge of a cluster, or the console misses the nodes without it. `herald start` turns it on unless set to `false`.', default: false }),
+  CONSOLE_INGEST_URL: text({ services: EDGE, description: 'Where the console\'s test-publish form posts (`<url>/v1/events`) when the ingest is not on the console\'s origin, for example `https://ingest.example.com`; that ingest then needs the console\'s origin in CONSOLE_ORIGINS. Unset: the console\'s own origin (`herald start`, or a proxy routing `/v1/events` to the ingest).', pattern: /^https?:\/\/[^\s/?#]+$/, expected: 'an http:// or https:// origin without a path, e.g. https://ingest.example.com' }),
+  CONSOLE_ORIGINS: list({ services: INGEST, description: 'Origins of consoles served by the edges (e.g. `https://edge.example.com`) allowed to call `POST /v1/events` from a browser: the ingest answers CORS for these exact origins only. Unset: no CORS (same-origin only).', item: /^https?:\/\/[^\s/?#]+$/, expected: 'a comma-separated list of http:// or https:// origins without a path' }),
+
   // Shutdown
   SHUTDOWN_DRAIN_PERIOD: duration({ services: BOTH, description: 'Connections are closed with 1001 spread over this period on SIGTERM.', default: '10s', min: 0 }),
   SHUTDOWN_TIMEOUT: duration({ services: BOTH, description: 'The process exits before this, whatever remains.', default: '25s', min: 100 }),

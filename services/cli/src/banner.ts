@@ -14,6 +14,8 @@ export interface BannerOptions {
   tls?: boolean;
   /** How to run `herald` in the printed commands; default: as this process was run (heraldCommand). */
   command?: string;
+  /** CONSOLE_ENABLED: print the console's address and a token to sign in with. */
+  console?: boolean;
 }
 
 export function startBanner(options: BannerOptions): string {
@@ -53,7 +55,17 @@ export function startBanner(options: BannerOptions): string {
     `  ${trust}EDGE_URL=${ws.replace(/\/v1\/ws$/, '')} HERALD_TOKEN=${clientToken} ${herald} tail merchant:${DEMO_MERCHANT}`,
     `  ${trust}INGEST_URL=${base} INGEST_API_KEY=${publisherToken} ${herald} publish --type payment.created --data '${JSON.stringify(data)}'`,
     '',
+    ...(options.console === true ? consoleLines(base, options.secret) : []),
   ].join('\n');
+}
+
+/**
+ * The console and a token for it: scope admin (the stats channel), events:publish (its
+ * publish form) and every channel (its tail).
+ */
+function consoleLines(base: string, secret: string): string[] {
+  const adminToken = mintToken(secret, { sub: 'demo-admin', scope: 'admin events:publish', channels: ['*'], ttlSeconds: 12 * 3600 });
+  return [`Live console: ${base}/console/`, '  Sign in with this token (sub demo-admin, scope admin events:publish, every channel, valid 12h):', `  ${adminToken}`, ''];
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import { BrokerUnavailableError, type BrokerListener } from '@herald/broker';
 import type { EdgeServer } from '@herald/edge';
+import { consoleCors } from '@herald/ingest';
 import {
   Counter,
   Gauge,
@@ -43,6 +44,8 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
     config = { ...config, JWT_SECRET: generateSecret() };
     generatedSecret = true;
   }
+  // The console is part of the all-in-one experience; CONSOLE_ENABLED=false turns it off.
+  if (mode === 'start' && env.CONSOLE_ENABLED === undefined) config = { ...config, CONSOLE_ENABLED: true };
   const nodeId = config.NODE_ID ?? defaultNodeId();
   const logger = createLogger({ level: config.LOG_LEVEL, node: nodeId, pretty: prettyLogs(mode, config.LOG_FORMAT) });
   // Ingest's files (message types, routes) are read first: a bad one stops the start before anything connects.
@@ -74,6 +77,8 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   const servers: Server[] = [];
   const routes: RouteHandler[] = [];
   if (edge) routes.push((req, res, path) => edge.handleRequest(req, res, path));
+  // Before the event API: a console on another origin (CONSOLE_ORIGINS) gets its CORS answers.
+  if (ingest && config.CONSOLE_ORIGINS.length > 0) routes.push(consoleCors(config.CONSOLE_ORIGINS));
   if (ingest) routes.push((req, res, path) => ingest.server.handleRequest(req, res, path));
   if (ingest) routes.push((req, res, path) => ingest.admin.handleRequest(req, res, path));
   const makeServer = (withRoutes: RouteHandler[], withUpgrade: boolean): Server =>
@@ -101,7 +106,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   logger.info({ mode, host, port: boundPort, tls: tls !== undefined, broker: components.broker.kind, admission: components.admission.kind }, 'herald listening');
   const selfSignedCert = tls?.selfSigned ? tls.files.certFile : undefined;
   if (mode === 'start' && (generatedSecret || env.HERALD_PRINT_TOKENS === 'true')) {
-    process.stdout.write(`${startBanner({ secret: config.JWT_SECRET!, host, port: boundPort, generated: generatedSecret, tls: tls !== undefined, selfSignedCert })}\n`);
+    process.stdout.write(`${startBanner({ secret: config.JWT_SECRET!, host, port: boundPort, generated: generatedSecret, tls: tls !== undefined, selfSignedCert, console: config.CONSOLE_ENABLED })}\n`);
   } else if (selfSignedCert !== undefined) {
     process.stdout.write(`${selfSignedBanner({ host, port: boundPort, cert: selfSignedCert })}\n`);
   }

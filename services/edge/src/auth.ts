@@ -17,7 +17,12 @@ export interface Identity {
   readonly expiresAt: number;
   /** `iat` in seconds since the epoch, as signed; undefined when the token has none (revocations compare it). */
   readonly issuedAt: number | undefined;
+  /** The `scope` claim (space-separated) has `admin`: Herald's own channels open (channel-access.ts). */
+  readonly admin: boolean;
 }
+
+/** The scope that opens Herald's system channels, as on the ingest's admin API. */
+export const ADMIN_SCOPE = 'admin';
 
 export type VerifyResult = { ok: true; identity: Identity } | { ok: false; reason: string };
 
@@ -41,6 +46,7 @@ export class TokenVerifier {
         grants: new Grants(grants),
         expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY,
         issuedAt: claims.iat,
+        admin: typeof claims.scope === 'string' && claims.scope.split(' ').includes(ADMIN_SCOPE),
       },
     };
   }

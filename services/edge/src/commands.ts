@@ -6,6 +6,7 @@
  */
 import { Problem, type Command, type SubscribeCommand, type UnsubscribeCommand } from '@herald/protocol';
 import type { Logger } from '@herald/runtime';
+import { forbiddenMessage, mayReceive } from './channel-access.js';
 import type { EdgeMetrics } from './edge-metrics.js';
 import type { Hub, Recovery } from './hub.js';
 import type { TokenRefresher } from './refresh.js';
@@ -47,8 +48,8 @@ export class CommandRouter {
     const replyTo = command.id;
     const { format } = session;
     if (session.closing) return;
-    if (!session.identity.grants.allows(channel)) {
-      session.sendError(Problem.forbidden, `Not allowed to subscribe to ${channel}`, replyTo);
+    if (!mayReceive(session.identity, channel)) {
+      session.sendError(Problem.forbidden, forbiddenMessage(channel), replyTo);
       return;
     }
     if (session.subscriptions.has(channel)) {

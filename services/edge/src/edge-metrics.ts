@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from '@herald/runtime';
 import type { FramesMade } from './event-frames.js';
+import { LagWindow } from './stats/lag-window.js';
 
 export type DisconnectReason =
   | 'client'
@@ -35,6 +36,10 @@ export class EdgeMetrics {
   /** Bumped on the hot path; exported at scrape time. */
   deliveries = 0;
   publications = 0;
+  /** Connections closed over MAX_BUFFERED_BYTES since start (the console's stats). */
+  slowConsumerCloses = 0;
+  /** The last second's lags for the console's stats (stats-publisher.ts), beside the histogram. */
+  readonly recentLag = new LagWindow();
   private readonly handshakeRefused: Counter<'reason'>;
   private readonly admissionRefused: Counter<'reason'>;
   private readonly disconnects: Counter<'reason'>;
@@ -142,6 +147,7 @@ export class EdgeMetrics {
   }
   disconnect(reason: DisconnectReason): void {
     this.disconnects.inc({ reason });
+    if (reason === 'slow-consumer') this.slowConsumerCloses += 1;
   }
   recovery(result: 'recovered' | 'continuity-lost'): void {
     this.recoveries.inc({ result });
@@ -151,5 +157,6 @@ export class EdgeMetrics {
   }
   observeLag(type: string, seconds: number): void {
     this.lag.observe({ type }, seconds);
+    this.recentLag.observe(seconds * 1000);
   }
 }

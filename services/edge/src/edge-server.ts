@@ -13,6 +13,7 @@ import { CloseCode, CloseReason, Problem, WEBSOCKET_PATH } from '@herald/protoco
 import { refuseRaw, sendProblem, type Health, type Logger, type Registry } from '@herald/runtime';
 import { TokenVerifier, type Identity } from './auth.js';
 import { CommandRouter } from './commands.js';
+import { ConsoleRoutes } from './console/console-routes.js';
 import { spreadOver } from './drain.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import { checkHandshake } from './handshake.js';
@@ -25,6 +26,7 @@ import { RevocationEnforcer } from './revocation-enforcer.js';
 import { RevocationGate } from './revocation-gate.js';
 import { Session, type SessionHost } from './session.js';
 import { negotiateFormat } from './subprotocols.js';
+import { StatsPublisher } from './stats/stats-publisher.js';
 import { Sweeper } from './sweeper.js';
 import type { WireFormat } from './wire-format.js';
 import { rawSocket } from './ws-internals.js';
@@ -62,6 +64,9 @@ export class EdgeServer {
   private readonly wss: WebSocketServer;
   private readonly sweeper: Sweeper;
   private readonly handshakeLimit: HandshakeLimit | undefined;
+  /** CONSOLE_ENABLED: the page at /console, and this node's stats on `_herald:stats`. */
+  private readonly console: ConsoleRoutes | undefined;
+  private readonly stats: StatsPublisher | undefined;
   private draining = false;
   private emptyWaiters: Array<() => void> = [];
 
@@ -120,6 +125,26 @@ export class EdgeServer {
       this.metrics.handshakeRefusedInc('invalid-request');
       refuseRaw(socket, Problem.invalidRequest, `Invalid WebSocket handshake: ${error.message}`);
     });
+    if (deps.options.console?.enabled === true) {
+      this.console = new ConsoleRoutes({ ingestUrl: deps.options.console.ingestUrl });
+      const metrics = this.metrics;
+      this.stats = new StatsPublisher(
+        deps.options.nodeId,
+        deps.broker,
+        {
+          connections: () => this.sessions.size,
+          subscriptions: () => this.hub.subscriptionCount,
+          channels: () => this.hub.channelCount,
+          eventsIn: () => metrics.publications,
+          deliveries: () => metrics.deliveries,
+          slowConsumerCloses: () => metrics.slowConsumerCloses,
+          brokerUp: () => this.broker.state === 'ready' && this.hub.notReadyReason() === undefined,
+          draining: () => this.draining,
+        },
+        metrics.recentLag,
+        this.logger,
+      );
+    }
     deps.health.addCheck(() => (this.broker.state === 'ready' ? undefined : `broker ${this.broker.state}`));
     deps.health.addCheck(() => this.hub.notReadyReason());
     deps.health.addCheck(() => this.admission.degradedReason());
@@ -130,10 +155,12 @@ export class EdgeServer {
     await this.revocations.listen(this.revoker);
     await this.broker.start(this.hub);
     this.sweeper.start();
+    this.stats?.start();
   }
 
-  /** Plain HTTP requests to the WebSocket path; returns false for other paths. */
-  handleRequest(_req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  /** Plain HTTP requests to the WebSocket path and, when enabled, the console; false for other paths. */
+  handleRequest(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (this.console?.handle(req, res, path) === true) return true;
     if (path !== WEBSOCKET_PATH) return false;
     sendProblem(res, Problem.upgradeRequired, `${WEBSOCKET_PATH} accepts WebSocket upgrades only`, undefined, { upgrade: 'websocket' });
     return true;
@@ -307,6 +334,7 @@ export class EdgeServer {
   async stop(): Promise<void> {
     this.draining = true;
     this.sweeper.stop();
+    this.stats?.stop();
     for (const session of [...this.sessions]) session.terminate('drain');
     await this.revocations.stop();
     await this.admission.stop();

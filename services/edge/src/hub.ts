@@ -15,7 +15,7 @@
  * failed, a slot moved): those channels stall and are filled, the others carry on.
  */
 import type { Broker, BrokerListener, Publication } from '@herald/broker';
-import { Problem, compareSeq } from '@herald/protocol';
+import { Problem, compareSeq, isSystemChannel } from '@herald/protocol';
 import type { Logger } from '@herald/runtime';
 import type { EdgeMetrics } from './edge-metrics.js';
 import { EventFrames, type EventFramesContext, type FramesMade } from './event-frames.js';
@@ -48,9 +48,13 @@ class ChannelEntry {
   fillBuffer: Publication[] = [];
   /** The broker reported this channel's feed lost (onChannelsLost) and not restored yet. */
   feedLost = false;
+  /** Herald's own channel (the console's stats): kept out of the event metrics it reports on. */
+  readonly system: boolean;
   private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    this.system = isSystemChannel(name);
+  }
 
   whenLive(): Promise<void> {
     if (this.state === 'live') return Promise.resolve();
@@ -210,10 +214,12 @@ export class Hub implements BrokerListener {
     // Framed lazily, once per format (and compression) the recipients need; per
     // recipient this only picks one of the shared frames.
     const frames = new EventFrames(entry.name, seq, envelope, this.liveFrames);
-    this.metrics.publications += 1;
-    this.observeLag(seq, envelope);
+    if (!entry.system) {
+      this.metrics.publications += 1;
+      this.observeLag(seq, envelope);
+      this.metrics.deliveries += entry.live.size;
+    }
     for (const recipient of entry.live) this.outbox.enqueue(recipient, frames.for(recipient));
-    this.metrics.deliveries += entry.live.size;
     if (entry.pending.size > 0) {
       for (const [recipient, subscription] of entry.pending) {
         subscription.buffer?.push(frames);

@@ -23,6 +23,8 @@ export interface EdgeOptions {
   writeTimeoutMs: number;
   compression: boolean;
   compressionThreshold: number;
+  /** CONSOLE_ENABLED: serve /console and publish this node's stats (console/console-routes.ts, stats/). */
+  console?: { enabled: boolean; ingestUrl?: string | undefined };
 }
 
 export function edgeOptionsFromConfig(config: HeraldConfig, nodeId: string): EdgeOptions {
@@ -42,5 +44,6 @@ export function edgeOptionsFromConfig(config: HeraldConfig, nodeId: string): Edg
     writeTimeoutMs: config.WEBSOCKET_WRITE_TIMEOUT,
     compression: config.WEBSOCKET_COMPRESSION,
     compressionThreshold: config.WEBSOCKET_COMPRESSION_THRESHOLD,
+    console: { enabled: config.CONSOLE_ENABLED, ingestUrl: config.CONSOLE_INGEST_URL },
   };
 }

@@ -9,6 +9,7 @@
  */
 import { Problem, type RefreshCommand } from '@herald/protocol';
 import type { Identity, TokenVerifier } from './auth.js';
+import { mayReceive } from './channel-access.js';
 import type { Hub } from './hub.js';
 import type { RevocationGate } from './revocation-gate.js';
 import type { Session } from './session.js';
@@ -61,9 +62,9 @@ export class TokenRefresher {
     // dropped after the commands already running on it (a subscribe in flight gets its
     // reply first), so the client always sees `unsubscribed` last.
     for (const channel of [...session.subscriptions.keys()]) {
-      if (identity.grants.allows(channel)) continue;
+      if (mayReceive(identity, channel)) continue;
       session.runInOrder(channel, async () => {
-        if (session.closing || session.identity.grants.allows(channel)) return;
+        if (session.closing || mayReceive(session.identity, channel)) return;
         const subscription = session.subscriptions.get(channel);
         if (subscription === undefined) return;
         session.subscriptions.delete(channel);

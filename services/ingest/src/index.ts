@@ -8,3 +8,4 @@ export { EVENT_ENVELOPE_SCHEMA, BATCH_BODY_SCHEMA, ROUTES_FILE_SCHEMA, EVENT_ID_
 export { StreamConsumer, CONSUMER_GROUP, type StreamConsumerOptions } from './stream-consumer.js';
 export { AdminRoutes, DISCONNECT_BODY_SCHEMA, type AdminRoutesDependencies, type RevocationStore } from './admin-routes.js';
 export { AdminAuthenticator, ADMIN_SCOPE, type AdminAuthOptions } from './admin-auth.js';
+export { consoleCors } from './console-cors.js';

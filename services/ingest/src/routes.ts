@@ -6,7 +6,7 @@
  * cannot be a channel segment is a validation error, never a surprising channel.
  */
 import { readFileSync } from 'node:fs';
-import { CHANNEL_SEGMENT_PATTERN, isValidChannel, type FieldError } from '@herald/protocol';
+import { CHANNEL_SEGMENT_PATTERN, isSystemChannel, isValidChannel, type FieldError } from '@herald/protocol';
 import { toFieldErrors } from '@herald/protocol/registry';
 import { validateRoutesFile } from './schemas.js';
 
@@ -106,6 +106,8 @@ function compileTemplate(template: string, match: string): Part[] {
   if (!isValidChannel(sample) || /[{}]/.test(sample)) {
     throw new RoutesError(`route "${match}": template "${template}" does not produce a valid channel name`);
   }
+  // Herald's own channels (`_herald:*`) carry what only Herald publishes.
+  if (isSystemChannel(sample)) throw new RoutesError(`route "${match}": template "${template}" names a reserved channel (_herald:...)`);
   return parts;
 }
 
@@ -129,6 +131,10 @@ function render(parts: Part[], event: Record<string, unknown>, prefix: string, e
   if (!isValidChannel(channel)) {
     const routed: string = channel;
     errors.push({ field: prefix === '' ? 'data' : `${prefix}.data`, message: `routes to "${routed.slice(0, 40)}...", longer than a channel name may be` });
+    return undefined;
+  }
+  if (isSystemChannel(channel)) {
+    errors.push({ field: prefix === '' ? 'data' : `${prefix}.data`, message: 'routes to a reserved channel (_herald:...)' });
     return undefined;
   }
   return channel;
