@@ -2,6 +2,23 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects: fast unit tests next to the code, and network tests under test/ that
 // start real processes and real redis-server instances (they need `pnpm build` first).
+// A third, the chaos suite (test/chaos), exists only with HERALD_CHAOS=1 (`pnpm
+// test:chaos`): it is kept out of `npm test` for its length, each case killing or
+// freezing processes under 300 clients' load.
+const chaos = {
+  test: {
+    name: 'chaos',
+    include: ['test/chaos/**/*.test.ts'],
+    environment: 'node' as const,
+    testTimeout: 150_000,
+    hookTimeout: 120_000,
+    globalSetup: ['test/support/global-setup.ts'],
+    // One case at a time: each measures a recovery that a neighbour's load would distort.
+    fileParallelism: false,
+    sequence: { groupOrder: 2 },
+  },
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -19,6 +36,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/chaos/**', '**/node_modules/**'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -28,6 +46,7 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      ...(process.env.HERALD_CHAOS === '1' ? [chaos] : []),
     ],
   },
 });

@@ -302,6 +302,8 @@ export interface VerifyFigures {
   outOfOrder: number;
   wrongOrder: number;
   continuityLost: number;
+  /** Missing events inside a gap a continuity-lost notice announced (not counted in `lost`). */
+  excused: number;
   sdkDuplicatesDropped: number;
   recoveredEvents: number;
   disconnects: Array<[number, number]>;
@@ -396,6 +398,7 @@ export class Swarm {
       outOfOrder: sum('outOfOrder'),
       wrongOrder: sum('wrongOrder'),
       continuityLost: sum('continuityLost'),
+      excused: sum('excused'),
       sdkDuplicatesDropped: sum('sdkDuplicatesDropped'),
       recoveredEvents: sum('recoveredEvents'),
       disconnects: answers.flatMap((a) => a.disconnects),

@@ -4,7 +4,9 @@
  * - `RetryingPublisher`: a producer posting batches to the ingest API at a steady rate,
  *   one batch in flight; an event answered 503 is posted again with the same id (as the
  *   API asks) before the next batch, so the accepted order per merchant stays the
- *   channel's seq order. It counts every 503 and when events were accepted.
+ *   channel's seq order. It counts every 503 and when events were accepted. With several
+ *   ingest URLs it moves to the next one when a request gets no answer (a crashed
+ *   ingest), or spreads the batches over them in turn.
  * - `ReadinessWatch`: polls /readyz of processes and adds up how long each was not 200.
  *
  * Both are bounded in time and count; both stop on `stop()`.
@@ -13,7 +15,17 @@ import type { HeraldProcess } from './herald.js';
 import { paymentCreated, publishBatch } from './ingest.js';
 
 export interface RetryingPublisherOptions {
-  ingestUrl: string;
+  /** One ingest, or several: see `spread`. */
+  ingestUrl: string | readonly string[];
+  /**
+   * With several URLs: 'failover' (default) keeps to one until a request gets no answer,
+   * then goes on with the next; 'round-robin' sends each batch to the next one.
+   */
+  spread?: 'failover' | 'round-robin';
+  /** Called as each request is sent (the chaos tests time a crash by it). */
+  onSend?: (events: readonly Event[], url: string) => void;
+  /** Called when a request got no answer, before its events are posted again. */
+  onUnanswered?: (events: readonly Event[], url: string) => Promise<void>;
   merchants: readonly string[];
   /** Target events per second. */
   rate: number;
@@ -36,15 +48,22 @@ export class RetryingPublisher {
   unavailable = 0;
   /** Events that got at least one 503. */
   retriedEvents = 0;
+  /** Events of requests that got no answer (their outcome unknown until posted again). */
+  unanswered = 0;
+  /** How long each answered request took. */
+  readonly latenciesMs: number[] = [];
   /** Events still refused after `retryForMs`, and other surprises. */
   failures: string[] = [];
   startedAt = 0;
   stoppedAt = 0;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
+  private readonly urls: readonly string[];
+  private current = 0;
 
   constructor(private readonly options: RetryingPublisherOptions) {
     for (const merchant of options.merchants) this.accepted.set(merchant, []);
+    this.urls = typeof options.ingestUrl === 'string' ? [options.ingestUrl] : options.ingestUrl;
   }
 
   start(): void {
@@ -84,6 +103,7 @@ export class RetryingPublisher {
     while (this.running && Date.now() < hardStop) {
       // Distinct merchants per batch (stride coprime with the count when it is not a multiple of 7).
       const events = Array.from({ length: batchSize }, (_, i) => paymentCreated(merchants[(turn * batchSize + i * 7) % merchants.length]!));
+      if (this.options.spread === 'round-robin') this.current = turn % this.urls.length;
       turn++;
       await this.send(events);
       due += interval;
@@ -101,8 +121,11 @@ export class RetryingPublisher {
     while (pending.length > 0) {
       let refused: Event[] = [];
       const sentAt = Date.now();
+      const url = this.urls[this.current]!;
       try {
-        const answer = await publishBatch(this.options.ingestUrl, pending);
+        this.options.onSend?.(pending, url);
+        const answer = await publishBatch(url, pending);
+        this.latenciesMs.push(Date.now() - sentAt);
         if (answer.status !== 207) {
           if (answer.status === 503) this.unavailable += pending.length;
           else this.failures.push(`batch answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
@@ -128,9 +151,12 @@ export class RetryingPublisher {
           });
         }
       } catch (error) {
-        // No answer: the outcome is unknown, so the same ids go again.
+        // No answer: the outcome is unknown, so the same ids go again (to the next ingest).
         refused = pending;
+        this.unanswered += pending.length;
+        this.current = (this.current + 1) % this.urls.length;
         if (this.failures.length < 20 && Date.now() > giveUpAt) this.failures.push(`batch failed: ${(error as Error).message}`);
+        await this.options.onUnanswered?.(pending, url);
       }
       for (const event of refused) {
         if (!retried.has(event.id)) this.retriedEvents++;
