@@ -51,3 +51,12 @@ describe('Router.fromFile', () => {
     );
   });
 });
+
+describe("Herald's own channels (_herald:*)", () => {
+  it('a template naming one is refused at load; a field that would render one is a validation error', () => {
+    expect(refusal({ routes: [{ match: 'payment.*', channels: ['_herald:stats'] }] })).toBe('route "payment.*": template "_herald:stats" names a reserved channel (_herald:...)');
+    const router = new Router([{ match: 'payment.*', channels: ['{data.tenant}:stats'] }]);
+    expect(router.route('payment.created', { data: { tenant: '_herald' } })).toEqual({ ok: false, errors: [{ field: 'data', message: 'routes to a reserved channel (_herald:...)' }] });
+    expect(router.route('payment.created', { data: { tenant: 'acme' } })).toEqual({ ok: true, channels: ['acme:stats'] });
+  });
+});
