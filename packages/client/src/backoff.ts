@@ -18,6 +18,15 @@ export interface BackoffOptions {
    * failures, so a server that accepts and drops at once is not hammered. Default 5000.
    */
   resetAfter?: number;
+  /**
+   * The first retry after a 1001 (the node is draining) waits uniform in [0, this), in
+   * ms, instead of the first backoff window. A draining node's clients arrive at the
+   * other nodes at the rate it closes them; with a short drain period that is a storm
+   * (all of a 3-node cluster's last node in 3 s: 25% of every client per second), so
+   * each client adds its own delay over a window long enough to flatten it whatever the
+   * drain period. Default 5000; 0 keeps the ordinary first window.
+   */
+  goingAwayWindow?: number;
 }
 
 export type ResolvedBackoff = Required<BackoffOptions>;
@@ -27,6 +36,7 @@ export const DEFAULT_BACKOFF: ResolvedBackoff = {
   maxDelay: 30_000,
   factor: 2,
   resetAfter: 5_000,
+  goingAwayWindow: 5_000,
 };
 
 export function resolveBackoff(options: BackoffOptions | undefined): ResolvedBackoff {
@@ -35,6 +45,7 @@ export function resolveBackoff(options: BackoffOptions | undefined): ResolvedBac
   if (!(resolved.maxDelay >= resolved.initialDelay)) throw new RangeError('backoff.maxDelay must be >= initialDelay');
   if (!(resolved.factor >= 1)) throw new RangeError('backoff.factor must be >= 1');
   if (!(resolved.resetAfter >= 0)) throw new RangeError('backoff.resetAfter must be >= 0');
+  if (!(resolved.goingAwayWindow >= 0)) throw new RangeError('backoff.goingAwayWindow must be >= 0');
   return resolved;
 }
 
@@ -48,6 +59,18 @@ export function backoffCeiling(options: ResolvedBackoff, attempt: number): numbe
 export function backoffDelay(options: ResolvedBackoff, attempt: number, random: () => number): number {
   return Math.floor(random() * backoffCeiling(options, attempt));
 }
+
+/**
+ * The delay before the next attempt: after a 1001 with no failure yet, uniform over the
+ * going-away window (when it is set); otherwise full jitter over the backoff window.
+ */
+export function reconnectDelay(options: ResolvedBackoff, attempt: number, closeCode: number, random: () => number): number {
+  if (closeCode === GOING_AWAY && attempt === 0 && options.goingAwayWindow > 0) return Math.floor(random() * options.goingAwayWindow);
+  return backoffDelay(options, attempt, random);
+}
+
+/** WebSocket close code 1001: the server is going away (a Herald node draining). */
+const GOING_AWAY = 1001;
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   const out: Partial<T> = {};

@@ -14,7 +14,7 @@
  * this file owns connections, their timers and the reconnect policy.
  */
 import { CloseCode, isValidChannel, isValidSeq } from '@herald/protocol';
-import { backoffDelay } from './backoff.js';
+import { reconnectDelay } from './backoff.js';
 import type {
   ChannelStats,
   ClientEvents,
@@ -410,7 +410,7 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
   }
 
   private scheduleReconnect(code: number, reason: string, disconnect?: DisconnectInfo): void {
-    const delay = backoffDelay(this.options.backoff, this.failures, this.options.random);
+    const delay = reconnectDelay(this.options.backoff, this.failures, code, this.options.random);
     this.failures++;
     const attempt = this.failures;
     this.reconnectTimer.start(delay);

@@ -36,7 +36,7 @@ describe('close()', () => {
 
   it('during the backoff wait cancels the reconnect', async () => {
     const server = await startServer();
-    const { client, timers } = makeClient(server.url, { random: () => 0.99, backoff: { initialDelay: 60_000, maxDelay: 60_000 } });
+    const { client, timers } = makeClient(server.url, { random: () => 0.99, backoff: { initialDelay: 60_000, maxDelay: 60_000, goingAwayWindow: 60_000 } });
     await client.connect();
     const conn = await server.nextConnection();
     const reconnecting = next(client, 'reconnecting');

@@ -20,7 +20,7 @@ afterEach(async () => {
 const channel = 'merchant:m_42';
 
 function makeClient(url: string, options: Partial<ClientOptions> = {}): HeraldClient {
-  const client = new HeraldClient({ url, token: 'tok_1', format: 'protobuf', backoff: { initialDelay: 10, maxDelay: 50 }, timers: new TrackingTimers(), ...options });
+  const client = new HeraldClient({ url, token: 'tok_1', format: 'protobuf', backoff: { initialDelay: 10, maxDelay: 50, goingAwayWindow: 50 }, timers: new TrackingTimers(), ...options });
   closers.push(() => client.close());
   return client;
 }

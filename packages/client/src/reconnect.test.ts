@@ -72,6 +72,32 @@ describe('reconnecting', () => {
     expect(client.stats().reconnectAttempts).toBe(5);
   });
 
+  it('after a 1001 the first retry is jittered over the going-away window, later ones over the backoff window', async () => {
+    const server = await startServer();
+    server.script = (conn) => {
+      if (conn.index === 1) setTimeout(() => conn.ws.close(1001, 'node draining: reconnect to another node'), 0);
+      else if (conn.index === 2) {
+        conn.autoReply = false;
+        conn.ws.close(1001, 'node draining: reconnect to another node');
+      }
+    };
+    const timers = new ManualTimers();
+    const { client } = makeClient(server.url, { timers, random: () => 0.5, backoff: { initialDelay: 100, maxDelay: 10_000, goingAwayWindow: 4_000 } });
+    const seen: ReconnectInfo[] = [];
+    client.on('reconnecting', (info) => {
+      seen.push(info);
+      timers.advance(info.delay);
+    });
+    await client.connect();
+    // conn_2 closes 1001 before its connected frame: a failed attempt, the backoff window applies.
+    const info = await nextMatching(client, 'connected', (i) => i.connectionId === 'conn_3');
+    expect(info[0].connectionId).toBe('conn_3');
+    expect(seen.map((i) => [i.code, i.delay])).toEqual([
+      [1001, 2_000], // 0.5 * 4000: the going-away window
+      [1001, 100], // 0.5 * 100 * 2: the second consecutive failure, ordinary backoff
+    ]);
+  });
+
   it('after 1013 (maximum connections) backs off further on every refusal, then connects', async () => {
     const server = await startServer();
     server.script = (conn) => {

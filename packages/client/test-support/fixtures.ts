@@ -19,7 +19,7 @@ export function makeClient(url: string, options: Partial<ClientOptions> = {}): {
   const client = new HeraldClient({
     url,
     token: 'tok_1',
-    backoff: { initialDelay: 10, maxDelay: 50 },
+    backoff: { initialDelay: 10, maxDelay: 50, goingAwayWindow: 50 },
     timers,
     ...options,
   });
