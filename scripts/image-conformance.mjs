@@ -423,6 +423,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.error('image-conformance: set HERALD_EXTERNAL_EDGE_URL, HERALD_EXTERNAL_INGEST_URL and JWT_SECRET');
     process.exit(2);
   }
+  // A deployment just started may not be ready yet: wait up to 30 s for both.
+  for (const base of [edgeUrl, ingestUrl]) {
+    const deadline = Date.now() + 30_000;
+    while ((await http('GET', `${base}/readyz`).catch(() => undefined))?.status !== 200 && Date.now() < deadline) await sleep(100);
+  }
   const { passed, failed } = await runConformance({ edgeUrl, ingestUrl, secret });
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);
