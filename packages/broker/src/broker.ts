@@ -12,7 +12,10 @@
  *   from `history`, which is the source of truth.
  * - `history(channel, since)` returns every retained event after `since`, in order,
  *   and says whether that is *all* events after `since` (`complete`), so a caller can
- *   tell a real gap (continuity lost) from a quiet channel.
+ *   tell a real gap (continuity lost) from a quiet channel. `since` = ORIGIN_SEQ (the
+ *   caller saw the channel with no position: every event of it came later) is complete,
+ *   with every event of the channel, while history still holds the first event of the
+ *   channel's log (a log begins at the first publish of a channel with no position).
  * - Publishing the same `idempotencyKey` to the same channel again within the dedupe
  *   window publishes nothing and resolves with the first seq (`duplicate: true`).
  * - `publishEvents` publishes each event to all of its channels once per event id
@@ -22,6 +25,12 @@
  *   in any channel that already has it.
  */
 import type { EnvelopeTemplate } from '@herald/protocol';
+
+/**
+ * Before every seq: the position of a channel that had none (new, or forgotten). History
+ * from it is the channel's whole log while nothing of the log was dropped.
+ */
+export const ORIGIN_SEQ = '0-0';
 
 export interface PublishRequest {
   readonly channel: string;

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compareSeq, envelopeTemplate, type EventInput } from '@herald/protocol';
-import type { Broker, BrokerListener, EventPublishRequest, PublishRequest, RetentionOptions } from './broker.js';
+import { ORIGIN_SEQ, type Broker, type BrokerListener, type EventPublishRequest, type PublishRequest, type RetentionOptions } from './broker.js';
 
 export interface BrokerFixture {
   /** A new, not yet started broker on the backend under test. */
@@ -512,6 +512,30 @@ export function brokerConformance(engine: string, makeFixture: () => Promise<Bro
       await eventually(async () => (await broker.history(ch, seqs[3]!)).complete === false, ttl * 10);
       expect(await broker.history(ch, seqs[3]!)).toEqual({ complete: false, reason: 'expired' });
       expect(await broker.position(ch)).toBe(seqs[4]);
+    });
+
+    it('history from the origin (0-0) is the whole log while its first event is held, and incomplete once it is not', { timeout: Math.max(timeout, 15_000) }, async () => {
+      const ttl = 1_000;
+      const { broker } = await node({ historySize: 3, historyTtlMs: ttl });
+      const ch = channel();
+      expect(await broker.history(ch, ORIGIN_SEQ)).toEqual({ complete: false, reason: 'unknown-channel' });
+      const seqs: string[] = [];
+      for (let i = 0; i < 3; i++) seqs.push((await broker.publish(request(ch))).seq);
+      const whole = await broker.history(ch, ORIGIN_SEQ);
+      expect(whole.complete).toBe(true);
+      if (whole.complete) expect(whole.publications.map((p) => p.seq)).toEqual(seqs);
+      // A fourth event pushes the first out of the window: the log is no longer whole.
+      seqs.push((await broker.publish(request(ch))).seq);
+      expect((await broker.history(ch, ORIGIN_SEQ)).complete).toBe(false);
+
+      // Aged out: the first event left by age, whatever the size.
+      const aged = channel();
+      const first = await broker.publish(request(aged));
+      await eventually(async () => !(await broker.history(aged, ORIGIN_SEQ)).complete, ttl * 10);
+      // The log restarts after expiry without its first event: never whole again.
+      const later = await broker.publish(request(aged));
+      expect(compareSeq(later.seq, first.seq)).toBeGreaterThan(0);
+      expect((await broker.history(aged, ORIGIN_SEQ)).complete).toBe(false);
     });
 
     it('drops events older than historyTtl while the channel stays busy', { timeout: Math.max(timeout, 15_000) }, async () => {

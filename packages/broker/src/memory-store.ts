@@ -5,7 +5,7 @@
  * Several MemoryBroker instances may share one store, like nodes sharing one Redis.
  */
 import { compareSeq } from '@herald/protocol';
-import type { EventPublishRequest, EventPublishResult, HistoryResult, Publication, RetentionOptions } from './broker.js';
+import { ORIGIN_SEQ, type EventPublishRequest, type EventPublishResult, type HistoryResult, type Publication, type RetentionOptions } from './broker.js';
 
 interface ChannelLog {
   /** Retained publications, oldest first, starting at `head`. */
@@ -16,6 +16,8 @@ interface ChannelLog {
   top: string;
   /** Lowest `since` from which the retained entries are complete. */
   floor: string;
+  /** The first seq of this log (it began without a known position): see ORIGIN_SEQ. */
+  origin: string;
   lastPublishAt: number;
   /** idempotency key -> [seq, expires at] */
   dedupe: Map<string, [string, number]>;
@@ -65,7 +67,7 @@ export class MemoryBrokerStore {
     let seq: string;
     if (!log) {
       seq = `${now}-0`;
-      log = { entries: [], head: 0, topMs: now, topN: 0, top: seq, floor: seq, lastPublishAt: now, dedupe: new Map() };
+      log = { entries: [], head: 0, topMs: now, topN: 0, top: seq, floor: seq, origin: seq, lastPublishAt: now, dedupe: new Map() };
       this.logs.set(channel, log);
     } else {
       if (now > log.topMs) {
@@ -112,6 +114,10 @@ export class MemoryBrokerStore {
     const log = this.current(channel, this.now());
     if (!log) return { complete: false, reason: 'unknown-channel' };
     if (compareSeq(since, log.top) > 0) return { complete: false, reason: 'future-seq' };
+    // From the origin: whole while the log still holds its first event (entries leave oldest first).
+    if (since === ORIGIN_SEQ && log.entries.length > log.head && log.entries[log.head]!.seq === log.origin) {
+      return { complete: true, publications: log.entries.slice(log.head) };
+    }
     if (compareSeq(since, log.floor) < 0) {
       return { complete: false, reason: log.entries.length > log.head ? 'trimmed' : 'expired' };
     }

@@ -90,8 +90,14 @@ local function publish_one(stream, meta, dedupe, channel, head, tail)
     else
       ms, seq = top_ms, top_ms_text .. '-' .. (tonumber(top_n_text) + 1)
     end
-    -- An empty stream: every event expired or was trimmed, history restarts at top.
-    if len > 0 then floor = m[2] or top else floor = top end
+    -- An empty stream: every event expired or was trimmed, history restarts at top (and
+    -- the log's first event is gone: history from the origin is no longer whole).
+    if len > 0 then
+      floor = m[2] or top
+    else
+      floor = top
+      redis.call('HDEL', meta, 'origin')
+    end
   else
     -- Unknown channel (new, forgotten, or data lost): a fresh log, complete from its
     -- first seq only. Leftovers of an older stream must not pass for its history.
@@ -99,6 +105,7 @@ local function publish_one(stream, meta, dedupe, channel, head, tail)
     len = 0
     ms, seq = now, now_seq
     floor = seq
+    redis.call('HSET', meta, 'origin', seq)
   end
   if len == 0 then
     -- The stream is (re)created by this publish: it has no expiry yet, and its oldest
@@ -253,8 +260,8 @@ export const HISTORY_LUA = `${HELPERS}
 local stream, meta = KEYS[1], KEYS[2]
 local since, ttl, size = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 
-local m = redis.call('HMGET', meta, 'top', 'floor')
-local top, floor = m[1], m[2]
+local m = redis.call('HMGET', meta, 'top', 'floor', 'origin')
+local top, floor, origin = m[1], m[2], m[3]
 if not top then return {0} end
 if cmp(since, top) > 0 then return {1} end
 if redis.call('EXISTS', stream) == 0 then
@@ -274,14 +281,22 @@ if cutoff > 0 then
     remaining = size > 0 and #redis.call('XRANGE', stream, bound, '+', 'COUNT', 1) > 0
   end
 end
-if cmp(since, floor) < 0 then
+-- From the origin (0-0: the caller saw the channel with no position): the whole log,
+-- while the stream still holds its first event unaged (entries leave oldest first) and
+-- the window covers it.
+local first = '(' .. since
+if since == '0-0' and origin then
+  local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+  if head and head[1] == origin and (cutoff <= 0 or parse(origin) >= cutoff) then first = origin end
+end
+if first == '(' .. since and cmp(since, floor) < 0 then
   if remaining then return {2} end
   return {3}
 end
 
 -- More than size entries after since: the first of them is outside the window, so
 -- history from since would have a gap (the stream may still hold it until the next trim).
-local entries = redis.call('XRANGE', stream, '(' .. since, '+', 'COUNT', size + 1)
+local entries = redis.call('XRANGE', stream, first, '+', 'COUNT', size + 1)
 if #entries > size then
   if remaining then return {2} end
   return {3}
