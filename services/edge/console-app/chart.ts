@@ -11,7 +11,6 @@ export interface Series {
   readonly values: ReadonlyArray<number | undefined>;
 }
 
-const WIDTH = 600;
 const HEIGHT = 170;
 const LEFT = 46;
 const RIGHT = 8;
@@ -19,6 +18,8 @@ const TOP = 10;
 const BOTTOM = 20;
 
 export function lineChart(container: HTMLElement, series: readonly Series[], points: number, unit: string): void {
+  // One unit of the drawing per CSS pixel of the card: labels keep their size on a phone.
+  const WIDTH = Math.max(240, Math.round(container.clientWidth) || 600);
   let max = 0;
   for (const line of series) for (const value of line.values) if (value !== undefined && value > max) max = value;
   const top = niceCeiling(max);

@@ -281,6 +281,8 @@ checks that each one reaches exactly the services that read it. Args: root, comp
   "WEBSOCKET_COMPRESSION_THRESHOLD" $e.websocket.compressionThreshold
   "ADMISSION_LEASE_PERIOD" $e.admission.leasePeriod
   "ADMISSION_FALLBACK_PER_NODE" $e.admission.fallbackPerNode
+  "CONSOLE_ENABLED" $e.console.enabled
+  "CONSOLE_INGEST_URL" $e.console.ingestUrl
 -}}
 {{- else -}}
 {{- $i := $v.ingest -}}
@@ -295,6 +297,7 @@ checks that each one reaches exactly the services that read it. Args: root, comp
   "INGEST_STREAM_ENABLED" $i.stream.enabled
   "INGEST_STREAM_CLAIM_IDLE" $i.stream.claimIdle
   "INGEST_STREAM_BATCH" $i.stream.batch
+  "CONSOLE_ORIGINS" $i.consoleOrigins
 -}}
 {{- end -}}
 {{- range $name, $value := $extra }}{{ $_ := set $plain $name $value }}{{ end -}}

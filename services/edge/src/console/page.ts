@@ -14,6 +14,7 @@ export function consolePage(ingestUrl: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="herald-ingest-url" content="${escapeAttribute(ingestUrl)}">
 <title>Herald console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/console/console.css">
 <script type="module" src="/console/app/console-app/main.js"></script>
 </head>
@@ -39,7 +40,7 @@ export function consolePage(ingestUrl: string): string {
     <div class="tile"><span class="label">Deliveries /s</span><span class="value" id="t-out">0</span></div>
     <div class="tile"><span class="label">Lag p50</span><span class="value" id="t-p50">–</span></div>
     <div class="tile"><span class="label">Lag p99</span><span class="value" id="t-p99">–</span></div>
-    <div class="tile"><span class="label">Slow-consumer closes</span><span class="value" id="t-slow">0</span></div>
+    <div class="tile"><span class="label">Slow closes</span><span class="value" id="t-slow">0</span></div>
   </section>
   <section class="charts">
     <figure class="card"><figcaption>Events in and deliveries per second, last 60 s</figcaption><div id="chart-rates"></div></figure>
@@ -125,6 +126,9 @@ code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; }
   main { padding: 8px; }
   .tile .value { font-size: 20px; }
   .charts, .columns { grid-template-columns: 1fr; }
+  /* Channels, p50 and slow closes: in the tiles for the cluster; the rest fits a phone. */
+  #nodes th:nth-child(4), #nodes td:nth-child(4), #nodes th:nth-child(7), #nodes td:nth-child(7), #nodes th:nth-child(9), #nodes td:nth-child(9) { display: none; }
+  th, td { padding: 5px 4px; }
 }
 `;
 
