@@ -395,6 +395,10 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
     if (conn.connected) {
       this.counters.disconnects++;
       if (this.options.timers.now() - conn.connectedAt >= this.options.backoff.resetAfter) this.failures = 0;
+      // A draining node moving its clients is no failure, however soon after connecting
+      // (a rolling restart can drain a node minutes after the last): the retry is spread
+      // over the going-away window, not hurried by a short backoff window.
+      if (code === CloseCode.GoingAway) this.failures = 0;
     }
     const tokenRefused = code === CloseCode.PolicyViolation || httpStatus === 401;
     const final = (code === CloseCode.Normal && httpStatus === undefined) || (tokenRefused && !this.options.getToken);

@@ -72,10 +72,10 @@ describe('reconnecting', () => {
     expect(client.stats().reconnectAttempts).toBe(5);
   });
 
-  it('after a 1001 the first retry is jittered over the going-away window, later ones over the backoff window', async () => {
+  it('after a 1001 on an open connection the retry is jittered over the going-away window; a 1001 refusal counts as a failure', async () => {
     const server = await startServer();
     server.script = (conn) => {
-      if (conn.index === 1) setTimeout(() => conn.ws.close(1001, 'node draining: reconnect to another node'), 0);
+      if (conn.index === 1 || conn.index === 3) setTimeout(() => conn.ws.close(1001, 'node draining: reconnect to another node'), 0);
       else if (conn.index === 2) {
         conn.autoReply = false;
         conn.ws.close(1001, 'node draining: reconnect to another node');
@@ -90,11 +90,13 @@ describe('reconnecting', () => {
     });
     await client.connect();
     // conn_2 closes 1001 before its connected frame: a failed attempt, the backoff window applies.
-    const info = await nextMatching(client, 'connected', (i) => i.connectionId === 'conn_3');
-    expect(info[0].connectionId).toBe('conn_3');
+    // conn_3 opens and is drained at once: a move, not a failure, so the window again.
+    const info = await nextMatching(client, 'connected', (i) => i.connectionId === 'conn_4');
+    expect(info[0].connectionId).toBe('conn_4');
     expect(seen.map((i) => [i.code, i.delay])).toEqual([
       [1001, 2_000], // 0.5 * 4000: the going-away window
       [1001, 100], // 0.5 * 100 * 2: the second consecutive failure, ordinary backoff
+      [1001, 2_000], // drained right after connecting: the failure count starts again
     ]);
   });
 
