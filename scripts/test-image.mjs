@@ -211,9 +211,10 @@ async function startRedis() {
   fail('redis-server did not start');
 }
 
-async function waitReady(url, timeoutMs) {
+/** Polls /readyz every 10 ms; undefined when the container exits or the time is up. */
+async function waitReady(url, name, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let polls = 1; ; polls++) {
     try {
       const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) });
       if (response.status === 200) return Date.now();
@@ -221,6 +222,7 @@ async function waitReady(url, timeoutMs) {
       // not listening yet
     }
     if (Date.now() > deadline) return undefined;
+    if (polls % 50 === 0 && podman(['inspect', '--format', '{{.State.Status}}', name], { quiet: true }) !== 'running') return undefined;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -243,10 +245,11 @@ async function runContainer(service, env, name = names[service]) {
   podman(args, { quiet: true });
   const port = service === 'edge' ? env.PORT : env.INGEST_PORT;
   const url = `http://127.0.0.1:${port}`;
-  const readyAt = await waitReady(url, 30_000);
+  const readyAt = await waitReady(url, name, 30_000);
   if (readyAt === undefined) {
-    console.error(podman(['logs', name], { quiet: true }));
-    fail(`${service} container not ready within 30 s`);
+    console.error(containerLogs(name).split('\n').slice(-40).join('\n'));
+    const state = podman(['inspect', '--format', '{{.State.Status}} (exit code {{.State.ExitCode}})', name], { quiet: true });
+    fail(`${service} container not ready within 30 s: ${state}; its last log lines are above`);
   }
   const startedAt = startedAtMs(name);
   return { name, url, runToReady: readyAt - runAt, startToReady: readyAt - startedAt };
