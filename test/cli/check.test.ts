@@ -107,9 +107,9 @@ describe('herald check', () => {
     expect(checked.stderr).toBe(service.stderr);
   });
 
-  it('an unknown service is a usage error (2)', async () => {
+  it('an unknown service is a usage error (64)', async () => {
     const result = await runHerald(['check', 'proxy'], {});
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toContain('herald check: unknown service "proxy": start, edge or ingest');
   });
 });

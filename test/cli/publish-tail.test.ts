@@ -137,7 +137,7 @@ describe('herald publish and herald tail on herald start', () => {
     expect(ids).toEqual(lines.map((_, i) => `bulk_${i}`));
   });
 
-  it('usage errors exit 2 with one line and a pointer to --help', async () => {
+  it('usage errors exit 64 with one line and the usage', async () => {
     for (const [args, message] of [
       [['publish', '--type', 'payment.created'], '--type and --data go together'],
       [['publish', '--type', 'x', '--data', '[1]'], '--data must be a JSON object'],
@@ -147,12 +147,12 @@ describe('herald publish and herald tail on herald start', () => {
       [['tail', '--output', 'xml', 'merchant:m'], '--output must be pretty or json'],
     ] as const) {
       const result = await runCli([...args], { ...env, JWT_SECRET: TEST_SECRET });
-      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(64);
       expect(result.stderr).toContain(message);
-      expect(result.stderr).toContain(`Run "herald ${args[0]} --help" for usage.`);
+      expect(result.stderr).toContain(`Usage: herald ${args[0]}`);
     }
     const noCredentials = await runCli(['tail', 'merchant:m'], { EDGE_URL: env.EDGE_URL! });
-    expect(noCredentials.code).toBe(2);
+    expect(noCredentials.code).toBe(64);
     expect(noCredentials.stderr).toContain('HERALD_TOKEN (a client token) or JWT_SECRET (to mint one) must be set');
   });
 

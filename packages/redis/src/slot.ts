@@ -4,7 +4,10 @@
  * publish batch into one pipeline per node. Computed by `cluster-key-slot`, the function
  * ioredis routes with, so Herald and its client always agree on a key's slot.
  */
-import calculateSlot from 'cluster-key-slot';
+import { createRequire } from 'node:module';
+
+// A CommonJS package without type declarations: loaded through require, typed here.
+const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
 
 export const SLOT_COUNT = 16384;
 

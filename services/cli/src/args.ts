@@ -1,6 +1,6 @@
 /**
  * Argument parsing for the operator commands: node:util's parseArgs, strict, with
- * `-h`/`--help` on every command. A parse error is a usage error (exit 2, one line).
+ * `-h`/`--help` on every command. A parse error is a usage error (exit 64: one line, then the usage).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { commandUsage, usageError } from './help.js';

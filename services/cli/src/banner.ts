@@ -8,6 +8,8 @@ export interface BannerOptions {
   host: string;
   port: number;
   generated: boolean;
+  /** Where the generated secret is kept for `herald token` while the server runs. */
+  secretFile?: string | undefined;
   /** The self-signed certificate's file, with TLS=self-signed. */
   selfSignedCert?: string | undefined;
   /** Served over TLS (https://, wss://). */
@@ -33,9 +35,14 @@ export function startBanner(options: BannerOptions): string {
     '',
     `Herald is running (all-in-one, in-memory broker) on ${base}`,
     `  WebSocket endpoint: ${ws}`,
-    options.generated
-      ? '  JWT_SECRET was not set: a secret was generated for this run (set JWT_SECRET to keep tokens valid across restarts).'
-      : '  Tokens below are signed with your JWT_SECRET.',
+    ...(options.generated
+      ? [
+          '  JWT_SECRET was not set: a secret was generated for this run (set JWT_SECRET to keep tokens valid across restarts).',
+          ...(options.secretFile === undefined
+            ? []
+            : [`  It is kept in ${options.secretFile} (mode 0600) while this server runs: \`${herald} token --sub alice --channels merchant:m_7\` signs with it.`]),
+        ]
+      : ['  Tokens below are signed with your JWT_SECRET.']),
     ...(cert === undefined ? [] : selfSignedLines(cert)),
     '',
     `Client token (sub demo-user, may subscribe to merchant:${DEMO_MERCHANT}, valid 12h):`,

@@ -1,6 +1,7 @@
 /**
  * What `herald --help` and `herald <command> --help` print, and the exit codes every
- * command shares. Usage errors end with exit 2 and one line naming the problem.
+ * command shares. A usage error prints one line naming the problem and the command's
+ * usage on stderr, then exits 64 (EX_USAGE, as 78 is EX_CONFIG).
  */
 
 /** Everything went as asked. */
@@ -8,13 +9,13 @@ export const EXIT_OK = 0;
 /** Something failed at run time: an event refused, the ingest or the edge unreachable, a token refused. */
 export const EXIT_FAILURE = 1;
 /** Bad arguments, or a variable the command needs is missing or malformed. */
-export const EXIT_USAGE = 2;
+export const EXIT_USAGE = 64;
 // 78 (EXIT_CONFIG, errors.ts): the services' configuration is invalid (start, edge, ingest, check).
 
 const EXIT_CODES = `Exit codes:
   0   ok
   1   failure at run time (an event refused, a server unreachable, a token refused)
-  2   usage error (bad arguments, a variable the command needs missing or malformed)
+  64  usage error (bad arguments, a variable the command needs missing or malformed)
   78  invalid configuration (start, edge, ingest, check: one line naming the variable)`;
 
 export const USAGE = `Usage: herald <command> [options]
@@ -69,7 +70,8 @@ Prints a token signed with JWT_SECRET (HS256; JWT_ISSUER and JWT_AUDIENCE honour
   --scope <scope>     e.g. events:publish for the ingest API, admin for its admin API
   --ttl <duration>    lifetime, e.g. 30s, 10m, 1h (default 1h)
 
-Exit codes: 0 printed, 2 usage error (JWT_SECRET unset, a bad --ttl).
+Exit codes: 0 printed, 64 usage error (JWT_SECRET unset, --sub or --channels missing,
+a channel name, --scope or --ttl not valid).
 `,
   publish: `Usage: herald publish --type <type> --data '<json>' [--id <id>]
        herald publish < events.ndjson
@@ -93,7 +95,7 @@ Environment:
   INGEST_API_KEY  bearer key: one of INGEST_API_KEYS, or a JWT with scope events:publish
 
 Exit codes: 0 every event accepted (duplicates included), 1 any event failed,
-2 usage error.
+64 usage error.
 `,
   tail: `Usage: herald tail [--since <seq>] [--output pretty|json] <channel>...
 
@@ -118,7 +120,7 @@ Environment:
                        1 h, renewed on reconnect; JWT_ISSUER and JWT_AUDIENCE honoured)
 
 Exit codes: 0 stopped by SIGINT or SIGTERM, 1 the token or every subscription was
-refused, 2 usage error.
+refused, 64 usage error.
 `,
   check: `Usage: herald check [start|edge|ingest]...
 
@@ -128,7 +130,7 @@ herald start otherwise), reads the TLS files, ROUTES_FILE, EVENT_SCHEMAS_DIR and
 MESSAGE_TYPES_FILE, and prints what would be served: engine, ports, TLS, limits,
 routes and registered message types. Connects to nothing.
 
-Exit codes: 0 valid, 2 usage error, 78 invalid configuration (the same one line the
+Exit codes: 0 valid, 64 usage error, 78 invalid configuration (the same one line the
 service would print).
 `,
 };
@@ -137,8 +139,8 @@ export function commandUsage(command: string): string {
   return COMMAND_USAGE[command] ?? USAGE;
 }
 
-/** One line naming the problem and a pointer to the help, then exit 2. */
+/** One line naming the problem, then the command's usage, on stderr; exit 64. */
 export function usageError(command: string, message: string): never {
-  process.stderr.write(`herald ${command}: ${message}\nRun "herald ${command} --help" for usage.\n`);
+  process.stderr.write(`herald ${command}: ${message}\n\n${commandUsage(command)}`);
   process.exit(EXIT_USAGE);
 }

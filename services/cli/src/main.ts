@@ -11,14 +11,16 @@
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { isValidChannel } from '@herald/protocol';
 import { loadConfig, parseDuration, readRedisCaFile, readTlsPair } from '@herald/runtime';
 import { parseCommandArgs } from './args.js';
 import { checkRedisConfigured } from './components.js';
 import { runEdgePrimary } from './edge-primary.js';
 import { exitOnStartupError } from './errors.js';
-import { EXIT_FAILURE, USAGE, commandUsage } from './help.js';
+import { EXIT_FAILURE, EXIT_USAGE, USAGE, commandUsage, usageError } from './help.js';
 import { run, type Mode } from './run.js';
 import { checkEdgeRequirements } from './services.js';
+import { readStartSecret, startSecretPath } from './start-secret.js';
 import { mintToken } from './tokens.js';
 
 function version(): string {
@@ -26,29 +28,45 @@ function version(): string {
   return pkg.version;
 }
 
+/** Scopes a Herald service reads: the ingest API's and its admin API's. */
+const KNOWN_SCOPES = ['events:publish', 'admin'];
+
+/** A `channels` grant as the edge reads it (PROTOCOL.md section 4): a name, or a prefix ending in `*`. */
+function isValidGrant(grant: string): boolean {
+  if (!grant.endsWith('*')) return isValidChannel(grant);
+  const prefix = grant.slice(0, -1);
+  // `*` alone, or a prefix that some valid channel name starts with.
+  return prefix === '' || (!prefix.includes('*') && isValidChannel(`${prefix}x`));
+}
+
 function tokenCommand(args: string[]): void {
   const { values } = parseCommandArgs('token', args, {
-    sub: { type: 'string', default: 'user' },
+    sub: { type: 'string' },
     channels: { type: 'string' },
     scope: { type: 'string' },
     ttl: { type: 'string', default: '1h' },
-  }) as unknown as { values: { sub: string; channels?: string; scope?: string; ttl: string } };
-  const secret = process.env.JWT_SECRET;
-  if (!secret) {
-    process.stderr.write('herald token: JWT_SECRET must be set\n');
-    process.exit(2);
-  }
-  const ttlMs = parseDuration(values.ttl);
-  if (ttlMs === undefined) {
-    process.stderr.write('herald token: --ttl must be a duration such as 30s, 10m or 1h\n');
-    process.exit(2);
-  }
+  }) as unknown as { values: { sub?: string; channels?: string; scope?: string; ttl: string } };
+  if (values.sub === undefined || values.sub.trim() === '') usageError('token', '--sub is required: the user the token is for');
+  const scopes = values.scope?.split(/[\s,]+/).filter((scope) => scope.length > 0) ?? [];
+  const unknownScope = scopes.find((scope) => !KNOWN_SCOPES.includes(scope));
+  if (unknownScope !== undefined) usageError('token', `unknown scope "${unknownScope}" (known: ${KNOWN_SCOPES.join(', ')})`);
   const channels = values.channels?.split(',').map((c) => c.trim()).filter((c) => c.length > 0);
+  // A client token needs its channels; a producer's or an operator's token has a scope instead.
+  if (channels === undefined || channels.length === 0) {
+    if (scopes.length === 0) usageError('token', '--channels is required (names or prefixes ending in *), unless --scope is given');
+  } else {
+    const bad = channels.find((channel) => !isValidGrant(channel));
+    if (bad !== undefined) usageError('token', `"${bad}" is not a channel name or a prefix ending in * (PROTOCOL.md section 4)`);
+  }
+  const secret = process.env.JWT_SECRET ?? readStartSecret();
+  if (!secret) usageError('token', `JWT_SECRET must be set (or a running herald start's generated secret in ${startSecretPath()})`);
+  const ttlMs = parseDuration(values.ttl);
+  if (ttlMs === undefined) usageError('token', '--ttl must be a duration such as 30s, 10m or 1h');
   process.stdout.write(
     `${mintToken(secret, {
       sub: values.sub,
-      ...(channels ? { channels } : {}),
-      ...(values.scope ? { scope: values.scope } : {}),
+      ...(channels && channels.length > 0 ? { channels } : {}),
+      ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
       ttlSeconds: Math.max(1, Math.round(ttlMs / 1000)),
       ...(process.env.JWT_ISSUER ? { issuer: process.env.JWT_ISSUER } : {}),
       ...(process.env.JWT_AUDIENCE ? { audience: process.env.JWT_AUDIENCE } : {}),
@@ -56,7 +74,7 @@ function tokenCommand(args: string[]): void {
   );
 }
 
-/** An operator command's unexpected failure: one line, exit 1 (usage errors exit 2 before this). */
+/** An operator command's unexpected failure: one line, exit 1 (usage errors exit 64 before this). */
 function commandFailed(name: string): (error: unknown) => void {
   return (error) => {
     process.stderr.write(`herald ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -72,11 +90,9 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-// The services take no arguments: `herald start --help` describes instead of starting.
-if ((command === 'start' || command === 'edge' || command === 'ingest') && (rest.includes('--help') || rest.includes('-h'))) {
-  process.stdout.write(commandUsage(command));
-  process.exit(0);
-}
+// The services take no arguments: `herald start --help` describes instead of starting,
+// anything else is a usage error rather than silently ignored.
+if (command === 'start' || command === 'edge' || command === 'ingest') parseCommandArgs(command, rest, {});
 switch (command) {
   case 'edge':
     // EDGE_WORKERS above 1: this process supervises workers that each run `herald edge`.
@@ -124,6 +140,6 @@ switch (command) {
     process.stdout.write(commandUsage(rest[0] ?? ''));
     break;
   default:
-    process.stderr.write(`herald: unknown command "${command}"\n${USAGE}`);
-    process.exit(2);
+    process.stderr.write(`herald: unknown command "${command}"\n\n${USAGE}`);
+    process.exit(EXIT_USAGE);
 }

@@ -22,13 +22,14 @@ import {
   type Service,
 } from '@herald/runtime';
 import { selfSignedBanner, startBanner } from './banner.js';
-import { memoryComponents, redisComponents, type Components } from './components.js';
+import { checkRedisConfigured, memoryComponents, redisComponents, type Components } from './components.js';
 import { StartupError } from './errors.js';
 import { EdgeWorkerLink } from './edge-worker-link.js';
 import { HttpsServer, closeServer, createServiceServer, listen, type RouteHandler } from './http-server.js';
 import { prettyLogs } from './log-format.js';
-import { buildEdge, buildIngest, loadIngestDefinitions, type IngestParts, type ProcessContext } from './services.js';
+import { buildEdge, buildIngest, checkEdgeRequirements, checkIngestRequirements, loadIngestDefinitions, type IngestParts, type ProcessContext } from './services.js';
 import { discardTls, prepareTls, watchTls } from './tls-setup.js';
+import { removeStartSecret, writeStartSecret } from './start-secret.js';
 import { generateSecret } from './tokens.js';
 
 export type Mode = 'start' | 'edge' | 'ingest';
@@ -52,6 +53,11 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   const ingestDefinitions = mode === 'edge' ? undefined : loadIngestDefinitions(config, logger);
   // So is the certificate: a missing file or a key of another certificate is exit 78.
   const tls = await prepareTls(config, logger);
+  // The whole configuration is checked before anything connects (in herald check's order):
+  // a missing key is exit 78 at once, not after a Redis client has tried to connect.
+  if (mode !== 'start') checkRedisConfigured(config);
+  if (mode !== 'ingest') checkEdgeRequirements(config);
+  if (mode !== 'edge') checkIngestRequirements(config);
   const registry = createMetricsRegistry(nodeId);
   const health = new Health();
   const workerLink = mode === 'edge' ? EdgeWorkerLink.ifWorker(env, registry, health) : undefined;
@@ -105,8 +111,10 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
   const reloader = tls && server instanceof HttpsServer ? watchTls(server, tls, logger) : undefined;
   logger.info({ mode, host, port: boundPort, tls: tls !== undefined, broker: components.broker.kind, admission: components.admission.kind }, 'herald listening');
   const selfSignedCert = tls?.selfSigned ? tls.files.certFile : undefined;
+  // A generated secret is kept for `herald token` while this server runs.
+  const secretFile = generatedSecret ? writeStartSecret(config.JWT_SECRET!) : undefined;
   if (mode === 'start' && (generatedSecret || env.HERALD_PRINT_TOKENS === 'true')) {
-    process.stdout.write(`${startBanner({ secret: config.JWT_SECRET!, host, port: boundPort, generated: generatedSecret, tls: tls !== undefined, selfSignedCert, console: config.CONSOLE_ENABLED })}\n`);
+    process.stdout.write(`${startBanner({ secret: config.JWT_SECRET!, host, port: boundPort, generated: generatedSecret, secretFile, tls: tls !== undefined, selfSignedCert, console: config.CONSOLE_ENABLED })}\n`);
   } else if (selfSignedCert !== undefined) {
     process.stdout.write(`${selfSignedBanner({ host, port: boundPort, cert: selfSignedCert })}\n`);
   }
@@ -120,6 +128,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
       if (edge) await edge.drain(config.SHUTDOWN_DRAIN_PERIOD);
       await Promise.all(servers.map((s) => closeServer(s)));
       discardTls(tls);
+      if (secretFile !== undefined) removeStartSecret(config.JWT_SECRET!);
       if (edge) await edge.stop();
       else await components.broker.stop();
       await components.close();
