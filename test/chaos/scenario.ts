@@ -42,6 +42,8 @@ export interface Load {
 export interface FaultContext {
   bed: Bed;
   load: Load;
+  /** The clients (a case may cut some of their links). */
+  swarm: Swarm;
   /** When the load started (ms since the epoch). */
   origin: number;
 }
@@ -90,13 +92,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * across test files and runs), starts a bed, runs `body`, and stops everything.
  */
 export async function withBed<T>(options: BedOptions, body: (bed: Bed) => Promise<T>): Promise<T> {
+  const waitStart = Date.now();
   const release = await heavyScenarioLock();
+  if (Date.now() - waitStart > 1_000) console.log(`[chaos] ${options.label}: waited ${Date.now() - waitStart} ms for another heavy scenario`);
   let bed: Bed | undefined;
   try {
+    const startAt = Date.now();
     bed = await startBed(options);
+    if (process.env.HERALD_TEST_DEBUG) console.log(`[chaos] ${options.label}: bed started in ${Date.now() - startAt} ms`);
     return await body(bed);
   } finally {
+    const stopAt = Date.now();
     await bed?.stop();
+    if (process.env.HERALD_TEST_DEBUG) console.log(`[chaos] ${options.label}: bed stopped in ${Date.now() - stopAt} ms`);
     release();
   }
 }
@@ -114,7 +122,7 @@ export async function runScenario(bed: Bed, options: ScenarioOptions): Promise<C
     const load = (options.load ?? httpLoad())(bed, merchants);
     load.start();
     const origin = Date.now();
-    const context: FaultContext = { bed, load, origin };
+    const context: FaultContext = { bed, load, swarm, origin };
     let outcome: FaultOutcome;
     let recoveredAt: number;
     let recovery: Partial<Recovery> = {};
@@ -216,20 +224,20 @@ export interface Recovery {
   acceptingMs: number;
 }
 
-/** With HERALD_TEST_DEBUG: every process's warnings and errors, timed from the load's start. */
+/** With HERALD_TEST_DEBUG: every process's log records from info up, timed from the load's start. */
 function printTimeline(bed: Bed, origin: number): void {
   const lines: Array<[number, string]> = [];
   for (const [role, processes] of [['edge', bed.herald.edges], ['ingest', bed.herald.ingests]] as const) {
     processes.forEach((process, i) => {
       for (const line of process.stdout) {
-        let record: { level?: number; time?: string; msg?: string };
+        let record: { level?: string; time?: string; msg?: string };
         try {
           record = JSON.parse(line) as typeof record;
         } catch {
           continue;
         }
         const time = Date.parse(record.time ?? '');
-        if ((record.level ?? 0) >= 40 && time >= origin) lines.push([time - origin, `${role}${i} ${line.slice(0, 300)}`]);
+        if (record.level !== 'debug' && record.level !== 'trace' && time >= origin) lines.push([time - origin, `${role}${i} ${line.slice(0, 300)}`]);
       }
     });
   }
