@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npm start` / `npm run herald -- <command>`: install, build, then run the herald CLI.
+// `npm start` / `npm run herald -- <command>`: install and build when not current (their
+// output on stderr), then run the herald CLI.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { installAndBuild, root } from './pnpm.mjs';
 
-installAndBuild();
+installAndBuild({ whenStale: true, toStderr: true });
 const child = spawn(process.execPath, [join(root, 'services/cli/dist/main.js'), ...process.argv.slice(2)], {
   stdio: 'inherit',
 });

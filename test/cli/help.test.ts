@@ -5,6 +5,9 @@
  * (64, the command's usage on stderr, never a stack trace); `herald token` refuses what
  * would mint a useless token and prints nothing but the token on stdout.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runHerald } from '../support/herald.js';
 
@@ -80,5 +83,15 @@ describe('herald --help', () => {
     const admin = await runHerald(['token', '--sub', 'ops', '--scope', 'admin events:publish'], { JWT_SECRET: 'a-test-secret-of-enough-length-0123' });
     expect(admin.code, admin.stderr).toBe(0);
     expect(JSON.parse(Buffer.from(admin.stdout.split('.')[1]!, 'base64url').toString())).toMatchObject({ sub: 'ops', scope: 'admin events:publish' });
+  });
+
+  it('npm run -s herald -- token: stdout is the token alone (a current build is not rebuilt, and pnpm writes to stderr)', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const { stdout } = await promisify(execFile)('npm', ['run', '-s', 'herald', '--', 'token', '--sub', 'alice', '--channels', 'merchant:m_1'], {
+      cwd: root,
+      env: { ...process.env, JWT_SECRET: 'a-test-secret-of-enough-length-0123' },
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
   });
 });
