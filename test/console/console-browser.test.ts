@@ -123,12 +123,12 @@ it.skipIf(unavailable !== undefined)(
     // A * grant without the scope admin: the edge refuses the stats channel.
     await page.fill('#token', clientToken({ sub: 'not-admin', channels: ['*'], scope: 'events:publish' }));
     await page.click('#signin-form button[type=submit]');
-    await page.waitForFunction(() => (document.getElementById('signin-error')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => ((globalThis as any).document.getElementById('signin-error')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
     const refusal = await page.textContent('#signin-error');
     expect(refusal).toContain('does not have the scope admin');
     expect(refusal).toContain('Not allowed to subscribe to _herald:stats');
     expect(await page.isHidden('#dashboard')).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.getItem('herald.console.token'))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('herald.console.token'))).toBeNull();
 
     // An admin token (also allowed to publish and to tail any channel).
     await page.fill('#token', clientToken({ sub: 'ops', channels: ['*'], scope: 'admin events:publish' }));
@@ -137,7 +137,7 @@ it.skipIf(unavailable !== undefined)(
     // 5 + 7 + 9 and the console's own connection on the first edge.
     const expected = { nodes: '3', connections: String(5 + 7 + 9 + 1), subscriptions: String(5 + 7 + 9 + 1) };
     await page.waitForFunction(
-      (want) => document.getElementById('t-nodes')?.textContent === want.nodes && document.getElementById('t-connections')?.textContent === want.connections,
+      (want) => (globalThis as any).document.getElementById('t-nodes')?.textContent === want.nodes && (globalThis as any).document.getElementById('t-connections')?.textContent === want.connections,
       expected,
       { timeout: 10_000 },
     );
@@ -156,11 +156,11 @@ it.skipIf(unavailable !== undefined)(
     const tailMerchant = `m_tail_${Date.now().toString(36)}`;
     await page.fill('#tail-channel', `merchant:${tailMerchant}`);
     await page.click('#tail-form button[type=submit]');
-    await page.waitForFunction(() => (document.getElementById('tail-status')?.textContent ?? '').startsWith('Tailing'), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => ((globalThis as any).document.getElementById('tail-status')?.textContent ?? '').startsWith('Tailing'), undefined, { timeout: 10_000 });
     const event = paymentCreated(tailMerchant);
     const sentAt = Date.now();
     expect((await publish(ingest.url, event)).status).toBe(202);
-    await page.waitForFunction((id) => (document.querySelector('#tail li')?.textContent ?? '').includes(id), event.id as string, { timeout: 5_000, polling: 20 });
+    await page.waitForFunction((id) => ((globalThis as any).document.querySelector('#tail li')?.textContent ?? '').includes(id), event.id as string, { timeout: 5_000, polling: 20 });
     const tailMs = Date.now() - sentAt;
     expect(tailMs).toBeLessThan(1_000);
     const shown = JSON.parse((await page.textContent('#tail li'))!);
@@ -171,9 +171,9 @@ it.skipIf(unavailable !== undefined)(
     const formEvent = { type: 'payment.created', id: `evt_form_${Date.now().toString(36)}`, data: { ...(paymentCreated(tailMerchant).data as object), amount: 4242 } };
     await page.fill('#publish-body', JSON.stringify(formEvent, null, 2));
     await page.click('#publish-form button[type=submit]');
-    await page.waitForFunction(() => /^\d{3} /.test(document.getElementById('publish-result')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /^\d{3} /.test((globalThis as any).document.getElementById('publish-result')?.textContent ?? ''), undefined, { timeout: 10_000 });
     expect(await page.textContent('#publish-result')).toMatch(/^202 /);
-    await page.waitForFunction((id) => (document.querySelector('#tail li')?.textContent ?? '').includes(id), formEvent.id, { timeout: 5_000 });
+    await page.waitForFunction((id) => ((globalThis as any).document.querySelector('#tail li')?.textContent ?? '').includes(id), formEvent.id, { timeout: 5_000 });
 
     // Some traffic for the rates and lag charts (21 deliveries per event), running while
     // both screenshots are taken.
@@ -193,12 +193,12 @@ it.skipIf(unavailable !== undefined)(
     traffic = false;
     await publisher;
     // Nothing sticks out sideways on a phone: the page is as wide as the screen.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
     // A node that stops publishing leaves the page within a few seconds.
     const killedAt = Date.now();
     await edges[2]!.stop('SIGKILL');
-    await page.waitForFunction(() => document.getElementById('t-nodes')?.textContent === '2', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('t-nodes')?.textContent === '2', undefined, { timeout: 10_000 });
     const goneMs = Date.now() - killedAt;
     expect(await page.textContent('#t-connections')).toBe(String(5 + 7 + 1));
     console.log(`[console] ${context.browser()?.version() ?? 'chromium'}: tail ${tailMs} ms after publish; killed node gone after ${goneMs} ms; screenshots in ${ARTIFACTS}`);
