@@ -119,3 +119,53 @@ describe('hub: channels lost on part of the cluster', () => {
     expect(hub.notReadyReason()).toBeUndefined();
   });
 });
+
+describe('hub: a channel subscribed while the broker link is down', () => {
+  it('fills from history when its subscription goes live: the events published meanwhile reach the waiting session', async () => {
+    let live!: () => void;
+    const reads: string[] = [];
+    const { hub, sent } = setup({
+      state: 'disconnected',
+      // The position cannot be read while the link is down.
+      position: () => Promise.reject(new Error('link down')),
+      subscribe: () => new Promise<void>((resolve) => (live = resolve)),
+      history: (_: string, since: string) => {
+        reads.push(since);
+        // A channel whose log began during the outage: whole from the origin.
+        return Promise.resolve({ complete: true, publications: [{ seq: '101-0', envelope: envelope('101-0') }, { seq: '102-0', envelope: envelope('102-0') }] });
+      },
+    });
+    const a = session('a');
+    const subA = new Subscription(channel);
+    hub.onDisconnected();
+    const joined = hub.join(a, subA); // asked while the link is down
+    hub.onResubscribed();
+    live();
+    await joined;
+    hub.activate(a, subA);
+    hub.onPublication(channel, '102-0', envelope('102-0')); // a late live copy: not sent twice
+    hub.onPublication(channel, '103-0', envelope('103-0'));
+
+    expect(reads).toEqual(['0-0']);
+    expect(sent.get(a)).toEqual(['101-0', '102-0', '103-0']);
+  });
+
+  it('a channel that never began: nothing missed, no continuity-lost', async () => {
+    let live!: () => void;
+    const { hub, sent } = setup({
+      state: 'ready',
+      position: () => Promise.reject(new Error('link down')),
+      subscribe: () => new Promise<void>((resolve) => (live = resolve)),
+      history: () => Promise.resolve({ complete: false, reason: 'unknown-channel' }),
+    });
+    const a = session('a');
+    const subA = new Subscription(channel);
+    const joined = hub.join(a, subA);
+    hub.onDisconnected();
+    live();
+    await joined;
+    hub.activate(a, subA);
+    hub.onPublication(channel, '100-0', envelope('100-0'));
+    expect(sent.get(a)).toEqual(['100-0']);
+  });
+});

@@ -48,6 +48,11 @@ class ChannelEntry {
   fillBuffer: Publication[] = [];
   /** The broker reported this channel's feed lost (onChannelsLost) and not restored yet. */
   feedLost = false;
+  /**
+   * The broker link went down while the channel was subscribing: events published since
+   * the node asked for it may never come live, so it fills from history when it goes live.
+   */
+  missedWhileSubscribing = false;
   /** Herald's own channel (the console's stats): kept out of the event metrics it reports on. */
   readonly system: boolean;
   private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
@@ -179,7 +184,10 @@ export class Hub implements BrokerListener {
   }
 
   onDisconnected(): void {
-    for (const entry of this.channels.values()) if (entry.state === 'live' || entry.state === 'filling') entry.state = 'stale';
+    for (const entry of this.channels.values()) {
+      if (entry.state === 'live' || entry.state === 'filling') entry.state = 'stale';
+      else if (entry.state === 'subscribing') entry.missedWhileSubscribing = true;
+    }
   }
 
   onResubscribed(): void {
@@ -195,6 +203,7 @@ export class Hub implements BrokerListener {
       if (entry === undefined) continue;
       entry.feedLost = true;
       if (entry.state === 'live' || entry.state === 'filling') entry.state = 'stale';
+      else if (entry.state === 'subscribing') entry.missedWhileSubscribing = true;
     }
   }
 
@@ -270,6 +279,8 @@ export class Hub implements BrokerListener {
   }
 
   private subscribeAtBroker(entry: ChannelEntry): void {
+    // Asked while the link is down: the subscription goes live only after it is back.
+    if (this.broker.state === 'disconnected') entry.missedWhileSubscribing = true;
     // Sent before the subscribe (flushed on the next turn), so it is never past an event
     // the live feed could miss. Without it, a gap before the first delivery goes unseen.
     this.broker.position(entry.name).then(
@@ -281,6 +292,13 @@ export class Hub implements BrokerListener {
     this.broker.subscribe(entry.name).then(
       () => {
         if (this.channels.get(entry.name) !== entry || entry.state !== 'subscribing') return;
+        // Live now, but the link was down since the node asked: what was published
+        // meanwhile comes from history first (fill settles the joins when done).
+        if (entry.missedWhileSubscribing) {
+          entry.missedWhileSubscribing = false;
+          this.fill(entry);
+          return;
+        }
         entry.state = 'live';
         entry.settle();
       },
@@ -297,11 +315,11 @@ export class Hub implements BrokerListener {
     entry.state = 'filling';
     entry.fillBuffer = [];
     // Nothing delivered yet: what was published since the node subscribed is the gap.
-    const since = entry.lastSeq ?? entry.joinedAt;
-    if (since === undefined) {
-      this.finishFill(entry, []);
-      return;
-    }
+    // With no position either (it could not be read: the link was down), the node cannot
+    // say the channel had no events then; from the origin, history answers for a channel
+    // that began later (all of it), one that never began (nothing missed), or neither
+    // (continuity-lost): never silence.
+    const since = entry.lastSeq ?? entry.joinedAt ?? ORIGIN_SEQ;
     this.broker.history(entry.name, since).then(
       (result) => {
         if (this.channels.get(entry.name) !== entry || entry.state !== 'filling') return;
@@ -311,7 +329,8 @@ export class Hub implements BrokerListener {
           return;
         }
         if (since === ORIGIN_SEQ && result.reason === 'unknown-channel') {
-          // A new channel that is still empty: nothing was missed.
+          // A new channel that is still empty: nothing was missed. (One whose first events
+          // came during the gap is complete from the origin: history has all of them.)
           this.finishFill(entry, []);
           return;
         }
