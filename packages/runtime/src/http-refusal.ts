@@ -6,7 +6,8 @@
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { PROBLEM_CONTENT_TYPE, Problem, problemDocument, type ProblemDefinition } from '@herald/protocol';
+import { Problem, type ProblemDefinition } from '@herald/protocol';
+import { problemResponse } from './problem-response.js';
 
 /** Request line plus headers, in bytes (Node's parser limit; over it: 431). */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -25,17 +26,10 @@ export function refuseRaw(socket: Duplex, problem: ProblemDefinition, detail: st
     socket.destroy();
     return;
   }
-  const body = JSON.stringify(problemDocument(problem, detail));
-  let head =
-    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? 'Error'}\r\n` +
-    'Connection: close\r\n' +
-    `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    'Cache-Control: no-store\r\n';
-  // RFC 9110: a 401 names the scheme the client must use.
-  if (problem.status === 401) head += 'WWW-Authenticate: Bearer realm="herald"\r\n';
-  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
-  socket.end(`${head}\r\n${body}`);
+  const response = problemResponse(problem, detail, undefined, headers);
+  let head = `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? 'Error'}\r\nconnection: close\r\n`;
+  for (const [name, value] of Object.entries(response.headers)) head += `${name}: ${value}\r\n`;
+  socket.end(`${head}\r\n${response.body}`);
   // A client that never reads must not keep the socket open.
   (socket as Duplex & { setTimeout?: (ms: number, callback: () => void) => void }).setTimeout?.(HEADERS_TIMEOUT_MS, () => socket.destroy());
 }

@@ -3,13 +3,8 @@
  * reading. Plain node:http; no framework on the request path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  HeraldProblemError,
-  PROBLEM_CONTENT_TYPE,
-  Problem,
-  problemDocument,
-  type ProblemDefinition,
-} from '@herald/protocol';
+import { HeraldProblemError, Problem, type ProblemDefinition } from '@herald/protocol';
+import { problemResponse } from './problem-response.js';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -29,16 +24,9 @@ export function sendProblem(
   extensions?: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(problemDocument(definition, detail, extensions));
-  res.writeHead(definition.status, {
-    'content-type': PROBLEM_CONTENT_TYPE,
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    // RFC 9110: a 401 names the scheme the client must use.
-    ...(definition.status === 401 ? { 'www-authenticate': 'Bearer realm="herald"' } : {}),
-    ...headers,
-  });
-  res.end(text);
+  const response = problemResponse(definition, detail, extensions, headers);
+  res.writeHead(response.status, response.headers);
+  res.end(response.body);
 }
 
 /** Answers a thrown error: its own problem when it has one, `internal` otherwise. */

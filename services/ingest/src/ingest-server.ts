@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeraldProblemError, Problem, parseJsonInput, type JsonInput, type JsonInputViolation, type ProblemDocument } from '@herald/protocol';
+import { HeraldProblemError, Problem, parseJsonInput, problemDocument, type JsonInput, type JsonInputViolation, type ProblemDocument } from '@herald/protocol';
 import { bearerToken, discardBody, mediaType, readBody, sendError, sendJson, sendProblem, type Logger } from '@herald/runtime';
 import { toFieldErrors, type ErrorObject } from '@herald/protocol/registry';
 import type { IngestAuthenticator } from './ingest-auth.js';
@@ -158,7 +158,5 @@ type BatchResult = { status: 202; id: string; channels: readonly string[]; dupli
 
 function toBatchResult(outcome: Outcome): BatchResult {
   if (outcome.ok) return { status: 202, id: outcome.id, channels: outcome.channels, duplicate: outcome.duplicate };
-  const result: ProblemDocument = { type: outcome.problem.type, title: outcome.problem.title, status: outcome.problem.status, detail: outcome.detail };
-  if (outcome.errors) result.errors = outcome.errors;
-  return result;
+  return problemDocument(outcome.problem, outcome.detail, outcome.errors ? { errors: outcome.errors } : undefined);
 }
