@@ -5,6 +5,7 @@
  * without sleeping.
  */
 import { expect } from 'vitest';
+import { resultOf } from '../support/http.js';
 import type { HttpAnswer } from '../support/ingest.js';
 import { publish } from '../support/ingest.js';
 import { clientToken, publisherToken } from '../support/tokens.js';
@@ -96,27 +97,11 @@ export function expectAccepted(answer: HttpAnswer, duplicate = false): { id: str
 export async function rawPost(url: string, body: NonNullable<RequestInit['body']>, headers: Record<string, string>): Promise<HttpAnswer> {
   const init: RequestInit & { duplex?: 'half' } = { method: 'POST', headers, body };
   if (body instanceof ReadableStream) init.duplex = 'half';
-  const response = await fetch(url, init);
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // keep text
-  }
-  return { status: response.status, contentType: response.headers.get('content-type'), body: parsed, headers: response.headers };
+  return resultOf(await fetch(url, init));
 }
 
 export async function request(method: string, url: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
-  const response = await fetch(url, { method, headers: { authorization: `Bearer ${publisherToken()}`, ...headers } });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // keep text
-  }
-  return { status: response.status, contentType: response.headers.get('content-type'), body: parsed, headers: response.headers };
+  return resultOf(await fetch(url, { method, headers: { authorization: `Bearer ${publisherToken()}`, ...headers } }));
 }
 
 /** A connected client subscribed to `channels` (optionally from a seq per channel). */

@@ -4,6 +4,7 @@
  */
 import jwt from 'jsonwebtoken';
 import { TEST_SECRET } from './herald.js';
+import { resultOf } from './http.js';
 import type { HttpAnswer } from './ingest.js';
 import { clientToken, type ClientClaims } from './tokens.js';
 
@@ -28,15 +29,7 @@ export async function disconnectUser(ingestUrl: string, sub: string, options: Di
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(`${ingestUrl}/v1/users/${encodeURIComponent(sub)}:disconnect`, { method: 'POST', headers, ...(body === undefined ? {} : { body }) });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // keep the text
-  }
-  return { status: response.status, contentType: response.headers.get('content-type'), body: parsed, headers: response.headers };
+  return resultOf(await fetch(`${ingestUrl}/v1/users/${encodeURIComponent(sub)}:disconnect`, { method: 'POST', headers, ...(body === undefined ? {} : { body }) }));
 }
 
 /** A client token whose `iat` is exactly `iatSeconds` (valid 1 h from now unless `exp` says otherwise). */

@@ -9,7 +9,11 @@ export interface HttpResult {
 }
 
 export async function httpGet(url: string, init: RequestInit = {}): Promise<HttpResult> {
-  const response = await fetch(url, init);
+  return resultOf(await fetch(url, init));
+}
+
+/** Reads a response whole: its status, media type, headers, text and parsed body. */
+export async function resultOf(response: Response): Promise<HttpResult> {
   const text = await response.text();
   let body: unknown = text;
   try {

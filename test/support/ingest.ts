@@ -1,4 +1,5 @@
 /** Publishing through the ingest HTTP API, as a producer would. */
+import { resultOf, type HttpResult } from './http.js';
 import { publisherToken } from './tokens.js';
 
 let eventCounter = 0;
@@ -20,27 +21,17 @@ export function paymentCreated(merchant: string, overrides: Record<string, unkno
   };
 }
 
-export interface HttpAnswer {
-  status: number;
-  contentType: string | null;
-  body: any;
-  headers: Headers;
-}
+/** An answer of the ingest API, read as every HTTP helper reads one. */
+export type HttpAnswer = HttpResult;
 
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${publisherToken()}`, ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // keep text
-  }
-  return { status: response.status, contentType: response.headers.get('content-type'), body: parsed, headers: response.headers };
+  return resultOf(
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${publisherToken()}`, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
 }
 
 export function publish(baseUrl: string, event: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
