@@ -1,6 +1,13 @@
 /**
  * Parsers for the value syntaxes of configuration: durations (`500ms`, `30s`, `10m`,
  * `1h`, `1d`) and byte sizes (`65536`, `64KiB`, `1MiB`, `1MB`).
+ *
+ * Written here rather than taken from `ms` and `bytes`: a configuration value must be
+ * refused when it is not exactly one of these forms, and both libraries are lenient in
+ * ways that would carry a mistake into production (`ms` reads `10` as 10 ms, `1 year`,
+ * `5 minutes`, `-1s`; `bytes` reads `1KB` as 1,024 bytes, so `64KiB` and `64KB` would
+ * be the same). A bare number is a size in bytes but never a duration, whose unit is
+ * always written. The forms are documented beside every variable (docs/operations.md).
  */
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
