@@ -50,7 +50,11 @@ describe('herald check', () => {
     expect(out).toMatch(/per connection +100 subscriptions, 50 commands\/s, frames up to 64KiB, 1MiB unsent/);
     expect(out).toContain('routes (default):\n    payment.* -> merchant:{data.merchant_id}, payment:{data.payment_id}, order:{data.order_id}');
     expect(out).toMatch(/message types \(2\):\n {4}payment\.created .*\n {4}payment\.updated /);
+    // The console is on by default in herald start, its form posting to the same origin.
+    expect(out).toMatch(/\n {2}console +on at \/console \(stats on _herald:stats every second\), test events posted to this origin; no CORS on \/v1\/events \(CONSOLE_ORIGINS unset\)\n/);
     expect(out).not.toContain(TEST_SECRET);
+    const off = await runHerald(['check'], { JWT_SECRET: TEST_SECRET, CONSOLE_ENABLED: 'false' });
+    expect(off.stdout).toMatch(/\n {2}console +off; no CORS/);
   });
 
   it('with REDIS_URL checks edge and ingest offline: Redis, TLS, routes and message types from their files', async () => {
@@ -65,6 +69,9 @@ describe('herald check', () => {
       MESSAGE_TYPES_FILE: file('types.yaml', REFUNDS),
       ROUTES_FILE: file('routes.json', ROUTES),
       EDGE_WORKERS: '2',
+      CONSOLE_ENABLED: 'true',
+      CONSOLE_INGEST_URL: 'https://ingest.example.com',
+      CONSOLE_ORIGINS: 'https://edge.example.com,https://edge2.example.com',
     };
     const result = await runHerald(['check'], env);
     expect(result.code, result.stderr).toBe(0);
@@ -76,6 +83,9 @@ describe('herald check', () => {
     expect(out).toContain('2 ingest API key(s)');
     expect(out).toContain(`routes (${env.ROUTES_FILE}):\n    refund.* -> merchant:{data.merchant_id}, refund:{data.refund_id}\n    payment.* -> merchant:{data.merchant_id}`);
     expect(out).toMatch(/message types \(3\):[\s\S]*refund\.created {2}Refund created event/);
+    // The console: served by the edge, posting to the ingest's origin, which allows the consoles' origins.
+    expect(out).toMatch(/herald edge\n[\s\S]*\n {2}console +on at \/console .*, test events posted to https:\/\/ingest\.example\.com\n[\s\S]*herald ingest\n/);
+    expect(out).toMatch(/herald ingest\n[\s\S]*\n {2}console +CORS on \/v1\/events for https:\/\/edge\.example\.com, https:\/\/edge2\.example\.com\n/);
     for (const secret of ['check-redis-password-42', 'check-key-one-0123', 'check-key-two-4567', TEST_SECRET]) expect(out).not.toContain(secret);
     // One service only: the ingest has no edge section.
     const ingestOnly = await runHerald(['check', 'ingest'], env);

@@ -47,6 +47,7 @@ function describeMode(item: CheckedMode): string[] {
       ['origins', config.ALLOWED_ORIGINS.length === 0 ? 'any' : config.ALLOWED_ORIGINS.join(', ')],
     );
   }
+  rows.push(['console', consoleText(mode, config)]);
   rows.push(['history', `${config.HISTORY_SIZE} events per channel for ${formatDuration(config.HISTORY_TTL)}`]);
   if (ingest) rows.push(['idempotency', formatDuration(config.IDEMPOTENCY_TTL)]);
   rows.push(['shutdown', `drain over ${formatDuration(config.SHUTDOWN_DRAIN_PERIOD)}, exit within ${formatDuration(config.SHUTDOWN_TIMEOUT)}`]);
@@ -101,6 +102,25 @@ function authText(item: CheckedMode): string {
     parts.push(`JWT ${jwtAlgorithms(config).join('/')} with ${key}${claims.length === 0 ? '' : ` (${claims.join(', ')})`}`);
   }
   if (item.mode !== 'edge' && config.INGEST_API_KEYS.length > 0) parts.push(`${config.INGEST_API_KEYS.length} ingest API key(s)`);
+  return parts.join('; ');
+}
+
+/**
+ * The web console: on the edge, whether /console is served (and the stats published)
+ * and where its test form posts; on the ingest, the origins it answers CORS for.
+ */
+function consoleText(mode: Mode, config: HeraldConfig): string {
+  const parts: string[] = [];
+  if (mode !== 'ingest') {
+    parts.push(
+      config.CONSOLE_ENABLED
+        ? `on at /console (stats on _herald:stats every second), test events posted to ${config.CONSOLE_INGEST_URL ?? 'this origin'}`
+        : 'off',
+    );
+  }
+  if (mode !== 'edge') {
+    parts.push(config.CONSOLE_ORIGINS.length === 0 ? 'no CORS on /v1/events (CONSOLE_ORIGINS unset)' : `CORS on /v1/events for ${config.CONSOLE_ORIGINS.join(', ')}`);
+  }
   return parts.join('; ');
 }
 

@@ -11,7 +11,7 @@ import { redisTls, renderReport, type CheckedMode } from './check-report.js';
 import { checkRedisConfigured } from './components.js';
 import { exitOnStartupError } from './errors.js';
 import { usageError } from './help.js';
-import type { Mode } from './run.js';
+import { withConsoleDefault, type Mode } from './run.js';
 import { checkEdgeRequirements, checkIngestRequirements, loadIngestDefinitions } from './services.js';
 
 const MODES: readonly Mode[] = ['start', 'edge', 'ingest'];
@@ -37,7 +37,7 @@ function defaultModes(env: NodeJS.ProcessEnv): Mode[] {
 /** run.ts's start-up checks for one mode, in its order; throws what it would throw. */
 function checkMode(mode: Mode, env: NodeJS.ProcessEnv): CheckedMode {
   const services: Service[] = mode === 'start' ? ['edge', 'ingest'] : [mode];
-  const config: HeraldConfig = loadConfig(env, services);
+  const config: HeraldConfig = withConsoleDefault(mode, env, loadConfig(env, services));
   // `herald start` generates a secret when none is set: nothing to check then.
   const generatedSecret = mode === 'start' && config.JWT_SECRET === undefined && config.JWT_PUBLIC_KEY === undefined;
   // Files are read exactly as the services read them; their info logs are not wanted here.

@@ -34,6 +34,14 @@ import { generateSecret } from './tokens.js';
 
 export type Mode = 'start' | 'edge' | 'ingest';
 
+/**
+ * The console is part of the all-in-one experience: `herald start` turns it on unless
+ * CONSOLE_ENABLED is set (`false` turns it off). `herald check` reports the same.
+ */
+export function withConsoleDefault(mode: Mode, env: Environment, config: HeraldConfig): HeraldConfig {
+  return mode === 'start' && env.CONSOLE_ENABLED === undefined ? { ...config, CONSOLE_ENABLED: true } : config;
+}
+
 /** An ingest-only process subscribes to nothing; publications never reach it. */
 const IGNORE_PUBLICATIONS: BrokerListener = { onPublication() {}, onDisconnected() {}, onResubscribed() {} };
 
@@ -45,8 +53,7 @@ export async function run(mode: Mode, env: Environment): Promise<void> {
     config = { ...config, JWT_SECRET: generateSecret() };
     generatedSecret = true;
   }
-  // The console is part of the all-in-one experience; CONSOLE_ENABLED=false turns it off.
-  if (mode === 'start' && env.CONSOLE_ENABLED === undefined) config = { ...config, CONSOLE_ENABLED: true };
+  config = withConsoleDefault(mode, env, config);
   const nodeId = config.NODE_ID ?? defaultNodeId();
   const logger = createLogger({ level: config.LOG_LEVEL, node: nodeId, pretty: prettyLogs(mode, config.LOG_FORMAT) });
   // Ingest's files (message types, routes) are read first: a bad one stops the start before anything connects.
