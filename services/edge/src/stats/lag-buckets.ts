@@ -6,7 +6,8 @@
  *
  * Bucket i holds lags up to `LAG_BOUNDS_MS[i]` (and above the previous bound); the last
  * bucket holds everything longer. Each bound is 25% above the previous one, from 0.1 ms
- * to about a minute: 62 buckets, so a percentile is off by at most a quarter.
+ * to about a minute: 60 bounds and one overflow bucket (61), so a percentile is off by
+ * at most a quarter.
  */
 
 function bounds(): number[] {
