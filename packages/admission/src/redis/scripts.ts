@@ -10,8 +10,20 @@
  * share is subtracted from the totals, so a crashed node's count heals by itself.
  */
 
-/** Shared prelude: reaps expired nodes. ARGV[1] = now (ms), ARGV[2] = node key prefix. */
+/**
+ * Shared prelude: reaps expired nodes. ARGV[1] = the node's now (ms), ARGV[2] = node key
+ * prefix. Leases are kept in Redis's clock (TIME), not the nodes': an edge whose clock
+ * runs ahead would otherwise see every other lease as lapsed and reap live nodes' shares
+ * on each script it runs (the cluster-wide count then falls below the truth). A node's
+ * "lease until" (ARGV[4] where there is one) only says how long from its own now;
+ * leaseUntil() restates it from Redis's now.
+ */
 const REAP = `
+local serverTime = redis.call('TIME')
+local now = tonumber(serverTime[1]) * 1000 + math.floor(tonumber(serverTime[2]) / 1000)
+local function leaseUntil()
+  return now + tonumber(ARGV[4]) - tonumber(ARGV[1])
+end
 local function subtract(nodeKey)
   local fields = redis.call('HGETALL', nodeKey)
   for i = 1, #fields, 2 do
@@ -25,7 +37,7 @@ local function subtract(nodeKey)
   end
   redis.call('DEL', nodeKey)
 end
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 for _, node in ipairs(dead) do
   subtract(ARGV[2] .. node)
   redis.call('ZREM', KEYS[1], node)
@@ -73,7 +85,7 @@ end
 if admitted > 0 then
   redis.call('INCRBY', KEYS[2], admitted)
   redis.call('HINCRBY', KEYS[4], 'total', admitted)
-  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+  redis.call('ZADD', KEYS[1], leaseUntil(), ARGV[3])
 end
 return codes
 `;
@@ -111,7 +123,7 @@ return 0
  */
 export const RENEW = `${REAP}
 if not redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 1 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+redis.call('ZADD', KEYS[1], leaseUntil(), ARGV[3])
 return 0
 `;
 
@@ -132,7 +144,7 @@ for i = 6, #ARGV, 2 do
   redis.call('HINCRBY', KEYS[3], user, count)
   redis.call('HSET', KEYS[4], 'u:' .. user, count)
 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+redis.call('ZADD', KEYS[1], leaseUntil(), ARGV[3])
 return 0
 `;
 
