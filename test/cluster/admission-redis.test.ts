@@ -113,6 +113,9 @@ describe('RedisAdmission on one Redis', () => {
     const perNode = group.map((_, n) => admitted(results.slice(n * 40, n * 40 + 40)));
     expect(group.map((node) => Number(state.shares[node.nodeId]?.total ?? 0))).toEqual(perNode);
     expect(Object.values(state.users).reduce((a, b) => a + b, 0)).toBe(50);
+    // Every node reads every live node's share (what rebalancing compares itself with).
+    const counts = await group[1]!.admission.nodeCounts();
+    expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(group.map((node, n) => [node.nodeId, perNode[n]])));
 
     // Full: one more is refused, and a refusal is never counted.
     expect(await group[3]!.admission.acquire('late')).toEqual({ admitted: false, reason: 'global-limit' });

@@ -42,6 +42,11 @@ export class MemoryAdmission implements Admission {
     return this.total;
   }
 
+  /** One process, one node: always level with the average. */
+  async nodeCounts(): Promise<ReadonlyMap<string, number>> {
+    return new Map([['local', this.total]]);
+  }
+
   degradedReason(): string | undefined {
     return undefined;
   }

@@ -27,6 +27,11 @@ export interface Admission {
   release(user: string): void;
   /** Connections counted cluster-wide, as far as this engine knows. */
   count(): Promise<number>;
+  /**
+   * Connections counted per live node (node id -> its share), as far as this engine
+   * knows: what a node compares itself with to rebalance. One entry on a single node.
+   */
+  nodeCounts(): Promise<ReadonlyMap<string, number>>;
   /** Why admission is degraded (for readiness and metrics), or undefined. */
   degradedReason(): string | undefined;
   /** Connections admitted on this node's own authority while the store was unreachable. */

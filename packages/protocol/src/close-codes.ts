@@ -38,6 +38,7 @@ export const RECONNECTABLE_CLOSE_CODES: ReadonlySet<number> = new Set([
 /** Close reasons sent with the codes above (at most 123 bytes each, per RFC 6455). */
 export const CloseReason = {
   draining: 'node draining: reconnect to another node',
+  rebalancing: 'node above the cluster average: reconnect to another node',
   tokenExpired: 'token expired',
   revoked: 'session revoked',
   rateAbuse: 'sustained command rate abuse',

@@ -127,6 +127,25 @@ export function optionalDuration(options: Common & { min?: number }): VariableSp
   };
 }
 
+/** A ratio above `min` (such as 1.2), or unset / `off`: `null`. */
+export function optionalRatio(options: Common & { min: number; max: number }): VariableSpec<number | null> {
+  const expected = `a number above ${options.min} and at most ${options.max} (such as 1.2), or "off"`;
+  return {
+    ...options,
+    kind: 'ratio or off',
+    default: 'off',
+    absent: null,
+    parse(text) {
+      const trimmed = text.trim().toLowerCase();
+      if (trimmed === '' || trimmed === 'off') return ok(null);
+      if (!/^\d+(\.\d+)?$/.test(trimmed)) return fail(expected);
+      const value = Number(trimmed);
+      if (!(value > options.min && value <= options.max)) return fail(expected);
+      return ok(value);
+    },
+  };
+}
+
 export function size(options: Common & { default: string; min?: number }): VariableSpec<number> {
   const min = options.min ?? 1;
   const fallback = parseSize(options.default);

@@ -3,7 +3,7 @@
  * settings only through `loadConfig`, the operator guide's table is generated from
  * this, and a test checks that the Helm chart has a value for each entry.
  */
-import { addressList, boolean, duration, integer, limit, list, oneOf, optionalDuration, port, redisUrl, size, text, workers } from './config-kinds.js';
+import { addressList, boolean, duration, integer, limit, list, oneOf, optionalDuration, optionalRatio, port, redisUrl, size, text, workers } from './config-kinds.js';
 
 const BOTH = ['edge', 'ingest'] as const;
 const EDGE = ['edge'] as const;
@@ -42,6 +42,7 @@ export const CONFIG_SCHEMA = {
   ALLOWED_ORIGINS: list({ services: EDGE, description: 'Exact origins allowed to connect, or `*`. Unset: any origin.' }),
   MAX_CONNECTIONS: limit({ services: EDGE, description: 'Cluster-wide connection limit.' }),
   MAX_CONNECTIONS_PER_USER: limit({ services: EDGE, description: 'Connections per token `sub`, cluster-wide.' }),
+  REBALANCE_THRESHOLD: optionalRatio({ services: EDGE, description: 'A node with more connections than this times the cluster average (per node, from the connection counter) closes the excess with 1001, at most 1% of its connections per second, down to the average: it evens the load after a rolling restart. Off by default.', min: 1, max: 10 }),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: integer({ services: EDGE, description: 'Channels one connection may subscribe to.', default: 100, min: 1 }),
   MAX_HANDSHAKES_PER_IP_PER_SECOND: limit({ services: EDGE, description: 'WebSocket upgrades accepted per client address per second on each edge process (each EDGE_WORKERS worker counts alone), before the token is checked; over it: 429 `rate-limited` with `Retry-After`. IPv6 clients are counted per /64. Unset: no limit.' }),
   TRUSTED_PROXIES: addressList({ services: EDGE, description: 'IP addresses and CIDR ranges of proxies whose `X-Forwarded-For` is believed: the client is the right-most address in it that is not one of them. Unset: the header is ignored and the peer address is the client.' }),

@@ -18,6 +18,7 @@ export type DisconnectReason =
   | 'binary-frame'
   | 'text-frame'
   | 'drain'
+  | 'rebalance'
   | 'admission-refused'
   | 'internal';
 

@@ -21,6 +21,7 @@ import { HandshakeLimit } from './handshake-limit.js';
 import { Hub } from './hub.js';
 import type { EdgeOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import { Rebalancer } from './rebalance.js';
 import { TokenRefresher, expiresAtIso } from './refresh.js';
 import { RevocationEnforcer } from './revocation-enforcer.js';
 import { RevocationGate } from './revocation-gate.js';
@@ -67,6 +68,8 @@ export class EdgeServer {
   /** CONSOLE_ENABLED: the page at /console, and this node's stats on `_herald:stats`. */
   private readonly console: ConsoleRoutes | undefined;
   private readonly stats: StatsPublisher | undefined;
+  /** REBALANCE_THRESHOLD: sheds connections when this node is well above the cluster average. */
+  private readonly rebalancer: Rebalancer<Session> | undefined;
   private draining = false;
   private emptyWaiters: Array<() => void> = [];
 
@@ -145,6 +148,20 @@ export class EdgeServer {
         this.logger,
       );
     }
+    const threshold = deps.options.rebalanceThreshold;
+    if (threshold !== undefined && threshold !== null) {
+      this.rebalancer = new Rebalancer<Session>(
+        {
+          nodeId: deps.options.nodeId,
+          admission: deps.admission,
+          sessions: this.sessions,
+          shed: (session) => session.close(CloseCode.GoingAway, CloseReason.rebalancing, 'rebalance'),
+          logger: this.logger,
+          registry: deps.registry,
+        },
+        threshold,
+      );
+    }
     deps.health.addCheck(() => (this.broker.state === 'ready' ? undefined : `broker ${this.broker.state}`));
     deps.health.addCheck(() => this.hub.notReadyReason());
     deps.health.addCheck(() => this.admission.degradedReason());
@@ -156,6 +173,7 @@ export class EdgeServer {
     await this.broker.start(this.hub);
     this.sweeper.start();
     this.stats?.start();
+    this.rebalancer?.start();
   }
 
   /** Plain HTTP requests to the WebSocket path and, when enabled, the console; false for other paths. */
@@ -308,6 +326,7 @@ export class EdgeServer {
    */
   async drain(periodMs: number): Promise<void> {
     this.draining = true;
+    this.rebalancer?.stop();
     const count = this.sessions.size;
     const endsAt = Date.now() + periodMs;
     this.logger.info({ connections: count, periodMs }, 'draining connections');
@@ -333,6 +352,7 @@ export class EdgeServer {
   /** Shutdown, part 2: stop timers, release the admission share, leave the broker. */
   async stop(): Promise<void> {
     this.draining = true;
+    this.rebalancer?.stop();
     this.sweeper.stop();
     this.stats?.stop();
     for (const session of [...this.sessions]) session.terminate('drain');

@@ -23,6 +23,8 @@ export interface EdgeOptions {
   writeTimeoutMs: number;
   compression: boolean;
   compressionThreshold: number;
+  /** REBALANCE_THRESHOLD: shed connections above this times the cluster average (rebalance.ts); null or unset: off. */
+  rebalanceThreshold?: number | null;
   /** CONSOLE_ENABLED: serve /console and publish this node's stats (console/console-routes.ts, stats/). */
   console?: { enabled: boolean; ingestUrl?: string | undefined };
 }
@@ -45,5 +47,6 @@ export function edgeOptionsFromConfig(config: HeraldConfig, nodeId: string): Edg
     compression: config.WEBSOCKET_COMPRESSION,
     compressionThreshold: config.WEBSOCKET_COMPRESSION_THRESHOLD,
     console: { enabled: config.CONSOLE_ENABLED, ingestUrl: config.CONSOLE_INGEST_URL },
+    rebalanceThreshold: config.REBALANCE_THRESHOLD,
   };
 }

@@ -11,7 +11,7 @@
 import { KeyLayout, type AdmissionKeys, type RedisClient } from '@herald/redis';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Admission, AdmissionLimits, AdmissionResult } from '../admission.js';
-import { ACQUIRE, LEAVE, RELEASE, RENEW, RESYNC } from './scripts.js';
+import { ACQUIRE, LEAVE, NODE_COUNTS, RELEASE, RENEW, RESYNC } from './scripts.js';
 
 export interface AdmissionLogger {
   info(object: object, message: string): void;
@@ -38,6 +38,7 @@ type ScriptClient = {
   heraldAdmissionRenew(...args: Array<string | number>): Promise<number>;
   heraldAdmissionResync(...args: Array<string | number>): Promise<number>;
   heraldAdmissionLeave(...args: Array<string | number>): Promise<number>;
+  heraldAdmissionNodeCounts(...args: Array<string | number>): Promise<Array<string | number>>;
 };
 
 const SILENT: AdmissionLogger = { info() {}, warn() {} };
@@ -84,6 +85,7 @@ export class RedisAdmission implements Admission {
     define('heraldAdmissionRenew', RENEW, 3);
     define('heraldAdmissionResync', RESYNC, 4);
     define('heraldAdmissionLeave', LEAVE, 4);
+    define('heraldAdmissionNodeCounts', NODE_COUNTS, 1);
     this.scripts = client as unknown as ScriptClient;
   }
 
@@ -183,6 +185,13 @@ export class RedisAdmission implements Admission {
   async count(): Promise<number> {
     const value = await this.options.client.get(this.keys.total);
     return Number(value ?? 0);
+  }
+
+  async nodeCounts(): Promise<ReadonlyMap<string, number>> {
+    const flat = await this.scripts.heraldAdmissionNodeCounts(this.keys.nodes, Date.now(), this.keys.nodePrefix);
+    const counts = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) counts.set(String(flat[i]), Number(flat[i + 1]));
+    return counts;
   }
 
   degradedReason(): string | undefined {

@@ -95,6 +95,19 @@ return codes
  * of user, count. Only what this node's hash still holds is subtracted: after the
  * node was reaped the totals no longer include it.
  */
+/**
+ * Every live node's share, read-only (no reap: a node whose lease ran out is left out).
+ * KEYS: nodes. ARGV: now, node key prefix. Returns {id1, total1, id2, total2, ...}.
+ */
+export const NODE_COUNTS = `
+local out = {}
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
+  out[#out + 1] = node
+  out[#out + 1] = tonumber(redis.call('HGET', ARGV[2] .. node, 'total') or '0')
+end
+return out
+`;
+
 export const RELEASE = `${REAP}
 for i = 3, #ARGV, 2 do
   local user, count = ARGV[i], tonumber(ARGV[i + 1])
