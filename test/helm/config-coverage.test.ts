@@ -86,6 +86,8 @@ const VALUES: Record<string, Entry> = {
   ALLOWED_ORIGINS: { path: 'edge.allowedOrigins', a: ['https://a.example', 'https://b.example'], b: ['*'], probes: [['*'], ['https://a.example'], ['*', 'https://a.example']] },
   MAX_CONNECTIONS: { path: 'edge.maxConnections', a: 123456, b: 'unlimited' },
   MAX_CONNECTIONS_PER_USER: { path: 'edge.maxConnectionsPerUser', a: 7, b: 7 },
+  // 'off' is refused by neither, but YAML 1.1 (helm) reads it unquoted as false: not probed.
+  REBALANCE_THRESHOLD: { path: 'edge.rebalanceThreshold', a: 1.2, b: 1.5, probes: [1, 1.01, 1.2, 2, 10, 10.5, 0.5, -1, 0, '', 'on', 'auto'] },
   MAX_SUBSCRIPTIONS_PER_CONNECTION: { path: 'edge.maxSubscriptionsPerConnection', a: 250, b: 250 },
   MAX_COMMANDS_PER_SECOND: { path: 'edge.maxCommandsPerSecond', a: 75, b: 75 },
   MAX_HANDSHAKES_PER_IP_PER_SECOND: { path: 'edge.maxHandshakesPerIpPerSecond', a: 20, b: 'unlimited' },

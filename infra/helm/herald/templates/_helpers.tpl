@@ -268,6 +268,7 @@ checks that each one reaches exactly the services that read it. Args: root, comp
   "ALLOWED_ORIGINS" $e.allowedOrigins
   "MAX_CONNECTIONS" $e.maxConnections
   "MAX_CONNECTIONS_PER_USER" $e.maxConnectionsPerUser
+  "REBALANCE_THRESHOLD" $e.rebalanceThreshold
   "MAX_SUBSCRIPTIONS_PER_CONNECTION" $e.maxSubscriptionsPerConnection
   "MAX_COMMANDS_PER_SECOND" $e.maxCommandsPerSecond
   "MAX_HANDSHAKES_PER_IP_PER_SECOND" $e.maxHandshakesPerIpPerSecond
