@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { BENCH_DIR, ROOT_DIR } from './lib/proc.mjs';
 import { LABELS, chartsFor } from './lib/charts.mjs';
 
-const SCENARIOS = ['fanout', 'channels', 'latency', 'idle', 'connect', 'ingest'];
+const SCENARIOS = ['fanout', 'channels', 'latency', 'idle', 'connect', 'ingest', 'soak'];
 const label = (system) => LABELS[system] ?? system;
 // In `ingest` the peers are not WebSocket servers but the minimal HTTP -> Redis publishers.
 const INGEST_LABELS = { herald: 'Herald ingest', raw: 'HTTP → PUBLISH (raw)', sio: 'HTTP → Socket.IO emitter' };
@@ -33,7 +33,7 @@ function table(headers, rows) {
 function charts(result) {
   const names = [];
   const base = result.scenario;
-  for (const suffix of ['', '-batch', '-cpu', '-compression']) {
+  for (const suffix of ['', '-batch', '-cpu', '-compression', '-rss', '-heap', '-lag', '-loop']) {
     if (existsSync(join(BENCH_DIR, 'results', `${base}${suffix}.svg`))) names.push(`![${base}${suffix}](../bench/results/${base}${suffix}.svg)`);
   }
   return names.join('\n');
@@ -51,7 +51,25 @@ function ratiosTable(result) {
   return `\n${table(['compared', 'Herald / raw ws', 'Herald / Socket.IO'], result.ratios.map((r) => [r.group ?? '', ratio(r.heraldVsRaw), ratio(r.heraldVsSocketIo)]))}\n`;
 }
 
+const mib = (bytes) => (Number.isFinite(bytes) ? (bytes / 2 ** 20).toFixed(1) : '–');
+
+/** The soak's verdict and what it rests on: slopes per edge, loss, churn. */
+function soakSection(r) {
+  const o = r.options;
+  const verdict = r.passed
+    ? `**Passed**: no edge's RSS grew more than ${mib(r.slopeLimitBytesPer10Min)} MiB per 10 minutes over the second half, and no accepted event was lost.`
+    : `**Failed**: ${r.failures.join('; ')}.`;
+  const rows = table(
+    ['edge', 'RSS slope, 2nd half (KiB per 10 min)', 'heap slope, 2nd half (KiB per 10 min)', 'RSS MiB first → last', 'heap MiB first → last', 'handles first → last', 'event-loop delay p99, max ms', 'delivery lag p99, max ms'],
+    r.rows.map((x) => [String(x.edge), n(Math.round(x.rssSlopeBytesPer10Min / 1024)), n(Math.round(x.heapSlopeBytesPer10Min / 1024)), `${mib(x.rssFirstBytes)} → ${mib(x.rssLastBytes)}`, `${mib(x.heapFirstBytes)} → ${mib(x.heapLastBytes)}`, `${n(x.handlesFirst)} → ${n(x.handlesLast)}`, ms(x.eventLoopDelayP99MaxMs), ms(x.deliveryLagP99MaxMs)]),
+  );
+  const l = r.loss;
+  const short = o.minutes < 30 ? `\n\nThis run lasted ${o.minutes} minutes; the soak is meant to run ${30} minutes or more (\`pnpm bench soak --minutes 30\`), on a quiet machine: on a shared one, other work moves RSS and lag too.` : '';
+  return `${o.minutes} minutes, ${o.nodes} edges on one Redis, ${n(o.connections)} connections on ${n(o.channelCount)} channels, ${n(o.rate)} events/s, ${Math.round(o.churnShare * 100)}% of the connections closed and opened again every second (${n(l.churned)} in all); every edge sampled every ${o.sampleMs / 1000} s.\n\n${verdict} ${n(l.accepted)} events accepted, ${n(l.received)} received by the ${n(l.sentinelClients)} sentinel clients (one per channel, never churned): ${n(l.lost)} lost, ${n(l.extra)} extra${l.rejected ? `; ${n(l.rejected)} refused by ingest (not accepted, so not owed)` : ''}.${short}\n\n${rows}`;
+}
+
 const sections = {
+  soak: soakSection,
   fanout: (r) =>
     table(
       ['system', 'subscribers', 'events per publish', 'deliveries/s', 'events/s delivered', 'bytes per delivery', 'edge CPU %', 'µs edge CPU per delivery', 'kernel share', 'ingest + Redis CPU %', 'clients CPU %', 'edge RSS MiB'],
@@ -130,6 +148,11 @@ function targets(results) {
   }
   const con2 = results.connect?.rows.find((r) => r.system === 'herald-2w');
   if (con2) rows.push(['connect, EDGE_WORKERS=2: median ≥ 6,000 connections/s', `median ${n(con2.medianConnectionsPerSec)}/s (best ${n(con2.connectionsPerSec)}/s), handshake p99 ${ms(con2.handshakeMs?.p99)} ms`, con2.medianConnectionsPerSec >= 6000 ? 'met' : 'not met']);
+  const soak = results.soak;
+  if (soak) {
+    const worst = Math.max(...soak.rows.map((r) => r.rssSlopeBytesPer10Min));
+    rows.push([`soak (${soak.options.minutes} min): RSS slope ≤ 1 MiB per 10 min per edge, nothing lost`, `worst edge ${(worst / 2 ** 20).toFixed(2)} MiB per 10 min; ${n(soak.loss.lost)} of ${n(soak.loss.accepted)} events lost`, soak.passed ? (soak.options.minutes >= 30 ? 'met' : 'met (short run)') : 'not met']);
+  }
   const ing = results.ingest?.rows.filter((r) => r.system === 'herald' && r.batch > 1 && r.topology !== 'redis-cluster').sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
   if (ing) rows.push(['ingest: ≥ 20,000 events/s with batches', `${n(ing.eventsPerSec)} events/s (${ing.mode})`, ing.eventsPerSec >= 20000 ? 'met' : 'not met']);
   return rows.length ? table(['target (2 cores, server and load on one box)', 'measured', ''], rows) : '_No results yet._';

@@ -3,7 +3,7 @@
  * `pnpm bench <scenario> [options]`, `pnpm bench all`, `pnpm bench report`.
  *
  * Scenarios: fanout, channels, latency, idle, connect, ingest (one file each under
- * scenarios/). Each run writes bench/results/<scenario>.json and its SVG charts, then
+ * scenarios/), and soak (by name only: not in `all`, it runs for minutes). Each run writes bench/results/<scenario>.json and its SVG charts, then
  * regenerates docs/benchmarks.md from every result file present.
  *
  * Options:
@@ -18,6 +18,7 @@
  *   --window <ms>         closed loop: how far (in time at the current rate) the publisher may run ahead (fanout, channels; default 200)
  *   --concurrency <n>     publish requests in flight (fanout, channels)
  *   --herald-env K=V,...  extra environment for the Herald processes (experiments)
+ *   --minutes <n>         soak: how long to run (default 30)
  *   --out <name>          result file name (default: the scenario name)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ import { chartsFor } from './lib/charts.mjs';
 import { writeReport } from './report.mjs';
 
 const SCENARIOS = ['fanout', 'channels', 'latency', 'idle', 'connect', 'ingest'];
+/** Run by name only: not part of `all`. */
+const LONG_SCENARIOS = ['soak'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -47,12 +50,13 @@ const { values, positionals } = parseArgs({
     window: { type: 'string' },
     concurrency: { type: 'string' },
     'herald-env': { type: 'string' },
+    minutes: { type: 'string' },
   },
 });
 
 const requested = positionals.length === 0 ? ['help'] : positionals;
 if (requested[0] === 'help') {
-  process.stdout.write(`Usage: pnpm bench <${SCENARIOS.join('|')}|all|report|sizing> [--quick] [--systems herald,raw,sio] [--sizes ..] [--batch ..] [--topology memory|redis] [--measure s] [--profile]\n`);
+  process.stdout.write(`Usage: pnpm bench <${[...SCENARIOS, ...LONG_SCENARIOS].join('|')}|all|report|sizing> [--quick] [--minutes n (soak)] [--systems herald,raw,sio] [--sizes ..] [--batch ..] [--topology memory|redis] [--measure s] [--profile]\n`);
   process.exit(0);
 }
 if (requested[0] === 'report') {
@@ -65,8 +69,8 @@ if (requested[0] === 'sizing') {
 }
 const scenarios = requested[0] === 'all' ? SCENARIOS : requested;
 for (const name of scenarios) {
-  if (!SCENARIOS.includes(name)) {
-    process.stderr.write(`bench: unknown scenario "${name}" (${SCENARIOS.join(', ')}, all, report)\n`);
+  if (!SCENARIOS.includes(name) && !LONG_SCENARIOS.includes(name)) {
+    process.stderr.write(`bench: unknown scenario "${name}" (${[...SCENARIOS, ...LONG_SCENARIOS].join(', ')}, all, report)\n`);
     process.exit(2);
   }
 }
@@ -88,6 +92,7 @@ for (const [index, name] of scenarios.entries()) {
   if (values.compression !== undefined) options.compression = values.compression;
   if (values.window) options.windowMs = Number(values.window);
   if (values.concurrency) options.publishConcurrency = Number(values.concurrency);
+  if (values.minutes) options.minutes = Number(values.minutes);
   // Extra Herald settings for an experiment, e.g. --herald-env WEBSOCKET_PING_INTERVAL=300s
   if (values['herald-env']) process.env.BENCH_HERALD_ENV = values['herald-env'];
   if (values.profile) {
@@ -116,6 +121,8 @@ for (const [index, name] of scenarios.entries()) {
     writeFileSync(join(resultsDir, `${file}.json`), `${JSON.stringify(result, null, 2)}\n`);
     for (const chart of chartsFor(result)) writeFileSync(join(resultsDir, `${file}${chart.suffix}.svg`), chart.svg);
     progress(`done in ${result.durationSeconds} s: bench/results/${file}.json`);
+    // A scenario with a verdict (soak) is written either way, and fails the run.
+    if (data.failed) failed = true;
   } catch (error) {
     failed = true;
     progress(`FAILED: ${error.stack ?? error}`);

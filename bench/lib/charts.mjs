@@ -2,7 +2,7 @@
  * The SVG charts of each scenario's result: [{suffix, svg}], written next to the JSON
  * as bench/results/<scenario><suffix>.svg.
  */
-import { groupedBars, lines, seriesFor } from './svg.mjs';
+import { PALETTE, groupedBars, lines, seriesFor, timeLines } from './svg.mjs';
 
 export const LABELS = { herald: 'Herald', 'herald-pb': 'Herald (protobuf clients)', 'herald-2w': 'Herald (EDGE_WORKERS=2)', raw: 'raw ws (ceiling)', sio: 'Socket.IO 4' };
 const ORDER = ['herald', 'herald-pb', 'herald-2w', 'raw', 'sio'];
@@ -175,6 +175,20 @@ export function chartsFor(result) {
             series,
           }),
         },
+      ];
+    }
+    case 'soak': {
+      // Over time, one line per edge: memory that only goes up is what the soak is for.
+      const samples = result.samples ?? [];
+      const edges = rows.map((r) => r.edge);
+      const perEdge = (field, scale = 1) =>
+        edges.map((edge, i) => ({ name: `edge ${edge}`, color: PALETTE[i % PALETTE.length], points: samples.map((s) => [s.t, s.edges[i]?.[field] === null ? NaN : s.edges[i]?.[field] / scale]) }));
+      const what = `${result.options.nodes} edges, ${result.options.connections} connections, ${result.options.rate} events/s, ${Math.round(result.options.churnShare * 100)}% churn/s`;
+      return [
+        { suffix: '-rss', svg: timeLines({ title: `soak: RSS per edge (${what})`, subtitle: sub, yLabel: 'RSS MiB', series: perEdge('rss', 2 ** 20), zero: false }) },
+        { suffix: '-heap', svg: timeLines({ title: 'soak: V8 heap used per edge', subtitle: sub, yLabel: 'heap used MiB', series: perEdge('heapUsed', 2 ** 20), zero: false }) },
+        { suffix: '-lag', svg: timeLines({ title: 'soak: delivery lag per edge (publish to send, mean over each 10 s)', subtitle: sub, yLabel: 'ms', series: perEdge('deliveryLagMeanMs') }) },
+        { suffix: '-loop', svg: timeLines({ title: 'soak: event-loop delay per edge (p99)', subtitle: sub, yLabel: 'ms', series: perEdge('eventLoopDelayP99Ms') }) },
       ];
     }
     default:

@@ -35,7 +35,9 @@ export class Fleet {
   static async open(spec) {
     // BENCH_LOAD_PROFILE=<dir>: profile the load generators too (to see what a client costs).
     const execArgv = process.env.BENCH_LOAD_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_LOAD_PROFILE] : [];
-    const workers = await Promise.all(Array.from({ length: spec.processes }, () => forkWorker('load/clients.mjs', { execArgv })));
+    // A soak outlives the generators' default deadline (they stop by themselves).
+    const env = spec.deadlineMs ? { BENCH_DEADLINE_MS: String(spec.deadlineMs) } : {};
+    const workers = await Promise.all(Array.from({ length: spec.processes }, () => forkWorker('load/clients.mjs', { execArgv, env })));
     const fleet = new Fleet(workers);
     await fleet.start(spec);
     return fleet;
@@ -85,6 +87,27 @@ export class Fleet {
     await Promise.all(minted);
     for (const child of workers) child.send({ cmd: 'go' });
     this.total = total;
+  }
+
+  /**
+   * Churn from now on: `perSecond` clients (over the whole fleet) closed and opened again
+   * every second, none of the first `sentinels` (global index), whose frames are
+   * `sentinelFrames`.
+   */
+  churn(perSecond, sentinels) {
+    for (const worker of this.workers) {
+      const share = this.workers.length === 0 ? 0 : perSecond / this.workers.length;
+      worker.child.send({ cmd: 'churn', perSecond: share, sentinels });
+    }
+  }
+
+  /** Events received by the sentinel clients (never churned). */
+  get sentinelFrames() {
+    return this.sum('sentinelFrames');
+  }
+
+  get churned() {
+    return this.sum('churned');
   }
 
   onReport(listener) {
@@ -233,7 +256,7 @@ export class Publisher {
   }
 
   static async start(spec) {
-    const child = await forkWorker('load/publisher.mjs');
+    const child = await forkWorker('load/publisher.mjs', { env: spec.deadlineMs ? { BENCH_DEADLINE_MS: String(spec.deadlineMs) } : {} });
     const publisher = new Publisher(child);
     child.send({ cmd: 'start', runId: `r${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`, reportMs: 100, ...spec });
     return publisher;

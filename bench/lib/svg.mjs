@@ -122,3 +122,50 @@ export function lines({ title, subtitle, xLabel, yLabel, xTicks, series, logY = 
 export function seriesFor(systems, labels) {
   return systems.map((system, i) => ({ name: labels[system] ?? system, color: COLORS[system] ?? PALETTE[i % PALETTE.length], system }));
 }
+
+/**
+ * Time series: series [{name, color, points: [[x seconds, value]]}] on a numeric x axis
+ * (minutes), no per-point labels (a soak has hundreds of points).
+ */
+export function timeLines({ title, subtitle, yLabel, series, zero = true, width = 760, height = 400, format = short }) {
+  const left = 70;
+  const right = 30;
+  const top = 60;
+  const bottom = 80;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const all = series.flatMap((s) => s.points).filter(([, v]) => Number.isFinite(v));
+  const maxX = Math.max(60, ...all.map(([t]) => t));
+  const hiV = Math.max(0, ...all.map(([, v]) => v));
+  const loV = Math.min(hiV, ...all.map(([, v]) => v));
+  // From zero, or (zero: false) around the data, so that a drift of a few MiB shows.
+  let minY = 0;
+  let stepY = niceMax(hiV) / 5;
+  if (!zero) {
+    stepY = niceMax(Math.max(hiV - loV, hiV * 0.05)) / 5;
+    minY = Math.max(0, Math.floor(loV / stepY) * stepY);
+  }
+  const steps = Math.max(1, Math.ceil((hiV - minY) / stepY));
+  const maxY = minY + steps * stepY;
+  const x = (t) => left + (t / maxX) * plotW;
+  const y = (v) => top + plotH - ((v - minY) / (maxY - minY)) * plotH;
+  const parts = [];
+  for (let i = 0; i <= steps; i++) {
+    const v = minY + stepY * i;
+    parts.push(`<line x1="${left}" y1="${y(v)}" x2="${width - right}" y2="${y(v)}" stroke="#e5e7eb"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" fill="#555">${esc(format(v))}</text>`);
+  }
+  const minutes = maxX / 60;
+  const step = minutes <= 10 ? 1 : minutes <= 30 ? 5 : 10;
+  for (let m = 0; m <= minutes; m += step) parts.push(`<text x="${x(m * 60).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle">${m}</text>`);
+  for (const s of series) {
+    const pts = s.points.filter(([, v]) => Number.isFinite(v));
+    if (pts.length > 1) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`);
+  }
+  parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${width - right}" y2="${top + plotH}" stroke="#111"/>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 40}" text-anchor="middle" fill="#333">minutes since the start of the soak</text>`);
+  parts.push(`<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(yLabel)}</text>`);
+  parts.push(legend(left, height - 12, series));
+  return frame(width, height, title, subtitle, parts.join('\n'));
+}
+
+export { PALETTE };

@@ -7,6 +7,12 @@
  * Commands (IPC): {cmd:'open', ...spec}   mint the tokens and build the upgrade requests
  *                                          of `count` clients, then answer {type:'minted'}
  *                 {cmd:'go'}               connect them and subscribe them
+ *                 {cmd:'churn', perSecond, sentinels}
+ *                                          from now on, close `perSecond` random connections
+ *                                          per second (close frame) and open each again (same
+ *                                          node, same channels); clients with a global index
+ *                                          below `sentinels` are never churned: their frame
+ *                                          count (`sentinelFrames`) is what a loss check reads
  *                 {cmd:'close'}            close every connection (close frame); another
  *                                          `open` may follow (a warm generator for the next round)
  *                 {cmd:'exit'}
@@ -48,6 +54,8 @@ function report(extra = {}) {
     live,
     connected,
     failed,
+    churned,
+    sentinelFrames: sentinelFrames(),
     latency: latency.drain(),
     connect: connectTimes.drain(),
     cpu: process.cpuUsage(),
@@ -112,11 +120,14 @@ function open(message) {
   // with `go`, before any generator of the fleet starts), so the storm measures
   // connecting only, not JWT signing in the generators.
   const minted = [];
+  // What each client was opened with, to open it again after a churn close.
+  blueprints = [];
   for (let k = 0; k < count; k++) {
     const i = firstIndex + k;
     const channels = channelsOf === 'none' ? [] : expandChannels(channelsOf, i);
     const token = tokenFor(spec.distinctUsers ? `u${i}` : 'bench', channels.length ? channels : ['bench:*']);
     const p = ports ? ports[i % ports.length] : port;
+    blueprints.push({ channels, port: p, request: null });
     minted.push({ channels, port: p, request: upgradeRequest(group.host, p, path, { Authorization: `Bearer ${token}`, ...(protocol === 'herald-protobuf' ? { 'Sec-WebSocket-Protocol': 'v1.protobuf' } : {}), ...(extraHeaders ?? {}) }) });
   }
   let started = 0;
@@ -124,6 +135,7 @@ function open(message) {
   function pump() {
     while (next < count && opening < concurrency) {
       const { channels, port: p, request } = minted[next];
+      blueprints[next].request = request;
       minted[next] = undefined;
       opening += 1;
       conns.push(new Conn(group, firstIndex + next, p, request, channels, next < sampleConnections));
@@ -135,6 +147,13 @@ function open(message) {
       report({ ready: true, openMs: performance.now() - started, openStartedAt: performance.timeOrigin + started, openEndedAt: nowMs(), openCpuMicros: cpu.user + cpu.system });
     }
   }
+  churnOne = (k) => {
+    const { channels, port: p, request } = blueprints[k];
+    conns[k].close();
+    opening += 1;
+    conns[k] = new Conn(group, firstIndex + k, p, request, channels, false);
+    churned += 1;
+  };
   go = () => {
     started = performance.now();
     cpuAtGo = process.cpuUsage();
@@ -145,6 +164,31 @@ function open(message) {
 }
 
 let go = () => {};
+/** Closes client k (of this generator) and opens it again. */
+let churnOne = (_k) => {};
+let blueprints = [];
+let churned = 0;
+let churnTimer;
+
+function sentinelFrames() {
+  let frames = 0;
+  for (const conn of conns) if (conn.index < (spec?.sentinels ?? 0)) frames += conn.frames;
+  return frames;
+}
+
+/** Churn: every 100 ms, a tenth of `perSecond` random clients above the sentinels. */
+function startChurn({ perSecond, sentinels }) {
+  spec.sentinels = sentinels;
+  clearInterval(churnTimer);
+  const candidates = [];
+  for (let k = 0; k < conns.length; k++) if (conns[k].index >= sentinels) candidates.push(k);
+  if (candidates.length === 0 || !(perSecond > 0)) return;
+  let owed = 0;
+  churnTimer = setInterval(() => {
+    owed += perSecond / 10;
+    for (; owed >= 1; owed -= 1) churnOne(candidates[Math.floor(Math.random() * candidates.length)]);
+  }, 100);
+}
 
 let failed = 0;
 
@@ -158,7 +202,9 @@ function expandChannels(channelsOf, i) {
 process.on('message', (message) => {
   if (message.cmd === 'open') open(message);
   else if (message.cmd === 'go') go();
+  else if (message.cmd === 'churn') startChurn(message);
   else if (message.cmd === 'close') {
+    clearInterval(churnTimer);
     for (const conn of conns) conn.close();
     const check = setInterval(() => {
       if (group.closed >= conns.length) {
@@ -178,6 +224,7 @@ process.on('message', (message) => {
   }
   else if (message.cmd === 'exit') {
     clearInterval(reportTimer);
+    clearInterval(churnTimer);
     for (const conn of conns) conn.destroy();
     conns = [];
     setTimeout(() => process.exit(0), 10);
