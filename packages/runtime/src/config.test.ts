@@ -89,6 +89,13 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads REBALANCE_THRESHOLD as a ratio above 1, or off', () => {
+    expect(loadConfig({}, ['edge']).REBALANCE_THRESHOLD).toBeNull();
+    expect(loadConfig({ REBALANCE_THRESHOLD: '1.2' }, ['edge']).REBALANCE_THRESHOLD).toBe(1.2);
+    expect(loadConfig({ REBALANCE_THRESHOLD: 'off' }, ['edge']).REBALANCE_THRESHOLD).toBeNull();
+    for (const bad of ['1', '0.9', '11', '20%', 'on']) expect(() => loadConfig({ REBALANCE_THRESHOLD: bad }, ['edge'])).toThrow(/REBALANCE_THRESHOLD/);
+  });
+
   it('checks combinations', () => {
     expect(() => loadConfig({ WEBSOCKET_PING_INTERVAL: '2m', WEBSOCKET_READ_TIMEOUT: '1m' }, ['edge'])).toThrow(/WEBSOCKET_READ_TIMEOUT/);
     expect(() => loadConfig({ SHUTDOWN_DRAIN_PERIOD: '30s' }, ['edge'])).toThrow(/SHUTDOWN_DRAIN_PERIOD/);
