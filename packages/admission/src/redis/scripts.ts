@@ -97,11 +97,15 @@ return codes
  */
 /**
  * Every live node's share, read-only (no reap: a node whose lease ran out is left out).
- * KEYS: nodes. ARGV: now, node key prefix. Returns {id1, total1, id2, total2, ...}.
+ * Leases are judged by Redis's clock, like the reaping: a reader whose clock is ahead
+ * must not count the others' live leases as lapsed.
+ * KEYS: nodes. ARGV: now (unused), node key prefix. Returns {id1, total1, id2, total2, ...}.
  */
 export const NODE_COUNTS = `
+local serverTime = redis.call('TIME')
+local now = tonumber(serverTime[1]) * 1000 + math.floor(tonumber(serverTime[2]) / 1000)
 local out = {}
-for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
   out[#out + 1] = node
   out[#out + 1] = tonumber(redis.call('HGET', ARGV[2] .. node, 'total') or '0')
 end
