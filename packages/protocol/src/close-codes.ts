@@ -34,20 +34,3 @@ export const RECONNECTABLE_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.InternalError,
   CloseCode.TryAgainLater,
 ]);
-
-/** Close reasons sent with the codes above (at most 123 bytes each, per RFC 6455). */
-export const CloseReason = {
-  draining: 'node draining: reconnect to another node',
-  rebalancing: 'node above the cluster average: reconnect to another node',
-  tokenExpired: 'token expired',
-  revoked: 'session revoked',
-  rateAbuse: 'sustained command rate abuse',
-  slowConsumer: 'slow consumer: send buffer over limit',
-  writeTimeout: 'write timeout: send buffer did not drain',
-  invalidStreak: 'too many invalid messages in a row',
-  binaryFrame: 'binary frames are not supported on v1.json',
-  textFrame: 'text frames are not supported on v1.protobuf',
-  maxConnections: 'maximum number of connections reached',
-  normal: 'session ended',
-  internal: 'internal error',
-} as const;

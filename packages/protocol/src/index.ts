@@ -1,4 +1,5 @@
 export * from './close-codes.js';
+export * from './disconnects.js';
 export * from './problems.js';
 export * from './channels.js';
 export * from './seq.js';

@@ -1,5 +1,3 @@
-import { CloseCode } from './close-codes.js';
-
 /**
  * The problem catalogue: every error Herald reports, over HTTP (RFC 9457 problem
  * documents) or in a WebSocket `error` frame, is spelled once here.
@@ -11,14 +9,11 @@ export interface ProblemDefinition {
   readonly title: string;
   /** HTTP status when the problem is reported over HTTP. */
   readonly status: number;
-  /** WebSocket close code when the problem ends a connection. */
-  readonly close?: CloseCode;
 }
 
-function problem(name: string, title: string, status: number, close?: CloseCode): ProblemDefinition {
-  return close === undefined
-    ? { type: `/problems/${name}`, title, status }
-    : { type: `/problems/${name}`, title, status, close };
+// How a problem ends a connection, when it does, is in the table of disconnects (disconnects.ts).
+function problem(name: string, title: string, status: number): ProblemDefinition {
+  return { type: `/problems/${name}`, title, status };
 }
 
 export const Problem = {
@@ -26,7 +21,7 @@ export const Problem = {
   notFound: problem('not-found', 'Not found', 404),
   methodNotAllowed: problem('method-not-allowed', 'Method not allowed', 405),
   forbiddenOrigin: problem('forbidden-origin', 'Origin not allowed', 403),
-  unauthorized: problem('unauthorized', 'Unauthorized', 401, CloseCode.PolicyViolation),
+  unauthorized: problem('unauthorized', 'Unauthorized', 401),
   unsupportedProtocol: problem('unsupported-protocol', 'Unsupported subprotocol', 400),
   upgradeRequired: problem('upgrade-required', 'WebSocket upgrade required', 426),
   invalidRequest: problem('invalid-request', 'Invalid request', 400),
@@ -36,14 +31,14 @@ export const Problem = {
   notReady: problem('not-ready', 'Not ready', 503),
   // WebSocket session
   forbidden: problem('forbidden', 'Forbidden', 403),
-  invalidMessage: problem('invalid-message', 'Invalid message', 400, CloseCode.InvalidPayload),
+  invalidMessage: problem('invalid-message', 'Invalid message', 400),
   invalidChannel: problem('invalid-channel', 'Invalid channel', 400),
   unknownType: problem('unknown-type', 'Unknown message type', 400),
   tooManySubscriptions: problem('too-many-subscriptions', 'Too many subscriptions', 429),
-  rateLimited: problem('rate-limited', 'Rate limited', 429, CloseCode.PolicyViolation),
-  reachMaximumConnections: problem('reach-maximum-connections', 'Maximum number of connections reached', 503, CloseCode.TryAgainLater),
+  rateLimited: problem('rate-limited', 'Rate limited', 429),
+  reachMaximumConnections: problem('reach-maximum-connections', 'Maximum number of connections reached', 503),
   continuityLost: problem('continuity-lost', 'Continuity lost', 410),
-  internal: problem('internal', 'Internal error', 500, CloseCode.InternalError),
+  internal: problem('internal', 'Internal error', 500),
   // Ingest API
   invalidJson: problem('invalid-json', 'Invalid JSON', 400),
   unsupportedMediaType: problem('unsupported-media-type', 'Unsupported media type', 415),

@@ -2,25 +2,13 @@
  * Edge metrics. Per-delivery counts are plain numbers copied into prom-client at
  * scrape time: the fan-out loop never calls into prom-client.
  */
+import type { DisconnectLabel } from '@herald/protocol';
 import { Counter, Gauge, Histogram, type Registry } from '@herald/runtime';
 import type { FramesMade } from './event-frames.js';
 import { LagWindow } from './stats/lag-window.js';
 
-export type DisconnectReason =
-  | 'client'
-  | 'slow-consumer'
-  | 'write-timeout'
-  | 'read-timeout'
-  | 'token-expired'
-  | 'revoked'
-  | 'rate-abuse'
-  | 'invalid-streak'
-  | 'binary-frame'
-  | 'text-frame'
-  | 'drain'
-  | 'rebalance'
-  | 'admission-refused'
-  | 'internal';
+/** The label of a disconnect (its row in @herald/protocol's table of disconnects). */
+export type DisconnectReason = DisconnectLabel;
 
 export interface EdgeGaugeSources {
   connections(): number;

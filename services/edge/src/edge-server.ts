@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Admission, AdmissionResult, Revocations } from '@herald/admission';
 import type { Broker } from '@herald/broker';
-import { CloseCode, CloseReason, Problem, WEBSOCKET_PATH } from '@herald/protocol';
+import { Disconnect, Problem, WEBSOCKET_PATH } from '@herald/protocol';
 import { refuseRaw, sendProblem, type Health, type Logger, type Registry } from '@herald/runtime';
 import { TokenVerifier, type Identity } from './auth.js';
 import { CommandRouter } from './commands.js';
@@ -155,7 +155,7 @@ export class EdgeServer {
           nodeId: deps.options.nodeId,
           admission: deps.admission,
           sessions: this.sessions,
-          shed: (session) => session.close(CloseCode.GoingAway, CloseReason.rebalancing, 'rebalance'),
+          shed: (session) => session.end(Disconnect.rebalance),
           logger: this.logger,
           registry: deps.registry,
         },
@@ -263,14 +263,15 @@ export class EdgeServer {
    */
   private open(ws: WebSocket, identity: Identity, format: WireFormat, decision: AdmissionResult | undefined): void {
     if (decision === undefined) {
-      ws.close(CloseCode.InternalError, CloseReason.internal);
+      ws.close(Disconnect.internal.close.code, Disconnect.internal.close.reason);
       return;
     }
     if (!decision.admitted) {
       this.metrics.admissionRefusedInc(decision.reason);
       // A complete frame in the session's format, ahead of ws's close frame on the same socket.
-      rawSocket(ws).write(format.error(Problem.reachMaximumConnections, 'Maximum number of connections reached'));
-      ws.close(CloseCode.TryAgainLater, CloseReason.maxConnections);
+      const refused = Disconnect.admissionRefused;
+      rawSocket(ws).write(format.error(refused.notice!.problem, refused.notice!.message));
+      ws.close(refused.close.code, refused.close.reason);
       return;
     }
     const session = new Session(randomUUID(), ws, identity, format, this.sessionHost);
@@ -317,7 +318,7 @@ export class EdgeServer {
 
   private onSlowConsumer(session: Session): void {
     this.logger.info({ connection: session.id, buffered: session.socket.writableLength }, 'closing slow consumer');
-    session.close(CloseCode.PolicyViolation, CloseReason.slowConsumer, 'slow-consumer');
+    session.end(Disconnect.slowConsumer);
   }
 
   /**
@@ -330,7 +331,7 @@ export class EdgeServer {
     const count = this.sessions.size;
     const endsAt = Date.now() + periodMs;
     this.logger.info({ connections: count, periodMs }, 'draining connections');
-    await spreadOver([...this.sessions], periodMs, (session) => session.close(CloseCode.GoingAway, CloseReason.draining, 'drain'));
+    await spreadOver([...this.sessions], periodMs, (session) => session.end(Disconnect.drain));
     if (this.sessions.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, CLOSE_GRACE_MS);
@@ -341,7 +342,7 @@ export class EdgeServer {
         });
       });
     }
-    for (const session of [...this.sessions]) session.terminate('drain');
+    for (const session of [...this.sessions]) session.terminate(Disconnect.drainOver);
     // A node that had clients stays up (readiness 503, upgrades refused) until the period
     // ends, even when they left early: those reconnecting meet a refusal, not a dead port.
     const remainingMs = endsAt - Date.now();
@@ -355,7 +356,7 @@ export class EdgeServer {
     this.rebalancer?.stop();
     this.sweeper.stop();
     this.stats?.stop();
-    for (const session of [...this.sessions]) session.terminate('drain');
+    for (const session of [...this.sessions]) session.terminate(Disconnect.drainOver);
     await this.revocations.stop();
     await this.admission.stop();
     await this.broker.stop();

@@ -9,7 +9,7 @@
  * a walk over the node's.
  */
 import { isRevokedToken, type Revocation, type RevocationListener, type Revocations } from '@herald/admission';
-import { CloseCode, CloseReason, Problem } from '@herald/protocol';
+import { Disconnect } from '@herald/protocol';
 import type { Logger } from '@herald/runtime';
 import type { RevocationGate } from './revocation-gate.js';
 import type { Session } from './session.js';
@@ -91,6 +91,5 @@ export class RevocationEnforcer implements RevocationListener {
 
 function revoke(session: Session): void {
   if (session.closing) return;
-  session.sendError(Problem.unauthorized, 'Session revoked');
-  session.close(CloseCode.PolicyViolation, CloseReason.revoked, 'revoked');
+  session.end(Disconnect.revoked);
 }

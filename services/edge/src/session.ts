@@ -8,10 +8,9 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { CloseCode, CloseReason, Problem, type Command, type ProblemDefinition } from '@herald/protocol';
+import { Disconnect, Problem, type Command, type DisconnectLabel, type ProblemDefinition } from '@herald/protocol';
 import type { Logger } from '@herald/runtime';
 import type { Identity } from './auth.js';
-import type { DisconnectReason } from './edge-metrics.js';
 import type { Outbox, OutboxQueue } from './outbox.js';
 import type { Recipient } from './recipient.js';
 import { CommandRateLimiter } from './rate-limiter.js';
@@ -58,7 +57,7 @@ export class Session implements Recipient {
   invalidStreak = 0;
   /** Which sweep of each ping interval pings this connection (see Sweeper). */
   readonly pingSlot: number;
-  disconnectReason: DisconnectReason = 'client';
+  disconnectReason: DisconnectLabel = 'client';
   private readonly limiter: CommandRateLimiter;
   /** Per-channel command chains, so commands on one channel run in order. */
   private channelOps: Map<string, Promise<void>> | undefined;
@@ -97,21 +96,30 @@ export class Session implements Recipient {
     this.enqueue(this.format.error(problem, message, replyTo, channel));
   }
 
-  /** Flushes queued frames, then closes with a close frame. */
-  close(code: number, reason: string, why: DisconnectReason): void {
+  /**
+   * Ends the session as the table of disconnects says: its error frame (if any) and close
+   * frame after what is already queued; a disconnect without a close frame drops the
+   * connection at once.
+   */
+  end(disconnect: Disconnect): void {
+    if (disconnect.close === undefined) {
+      this.terminate(disconnect);
+      return;
+    }
     if (this.closing || this.closed) return;
+    if (disconnect.notice) this.sendError(disconnect.notice.problem, disconnect.notice.message);
     this.host.outbox.close(this);
     this.closing = true;
-    this.disconnectReason = why;
-    this.ws.close(code, reason);
+    this.disconnectReason = disconnect.label;
+    this.ws.close(disconnect.close.code, disconnect.close.reason);
   }
 
-  /** Drops the TCP connection at once (dead or stuck peers). */
-  terminate(why: DisconnectReason): void {
+  /** Drops the TCP connection at once (dead or stuck peers, the end of a drain). */
+  terminate(disconnect: Disconnect): void {
     if (this.closed) return;
     this.host.outbox.discard(this);
     this.closing = true;
-    this.disconnectReason = why;
+    this.disconnectReason = disconnect.label;
     this.ws.terminate();
   }
 
@@ -133,8 +141,8 @@ export class Session implements Recipient {
     if (this.closing) return;
     // Each subprotocol has one kind of frame (PROTOCOL.md sections 3 and 9): the other closes 1003.
     if (isBinary !== this.format.binary) {
-      if (isBinary) this.close(CloseCode.UnsupportedData, CloseReason.binaryFrame, 'binary-frame');
-      else this.close(CloseCode.UnsupportedData, CloseReason.textFrame, 'text-frame');
+      if (isBinary) this.end(Disconnect.binaryFrame);
+      else this.end(Disconnect.textFrame);
       return;
     }
     const { limits } = this.host;
@@ -143,7 +151,7 @@ export class Session implements Recipient {
     if (rate !== 'allow') {
       const replyTo = decoded.ok ? decoded.command.id : decoded.replyTo;
       this.sendError(Problem.rateLimited, `Over ${limits.maxCommandsPerSecond} commands per second`, replyTo);
-      if (rate === 'abuse') this.close(CloseCode.PolicyViolation, CloseReason.rateAbuse, 'rate-abuse');
+      if (rate === 'abuse') this.end(Disconnect.rateAbuse);
       return;
     }
     if (!decoded.ok) {
@@ -151,7 +159,7 @@ export class Session implements Recipient {
       if (decoded.problem === Problem.invalidMessage) {
         this.invalidStreak += 1;
         if (this.invalidStreak >= INVALID_STREAK_LIMIT) {
-          this.close(CloseCode.InvalidPayload, CloseReason.invalidStreak, 'invalid-streak');
+          this.end(Disconnect.invalidStreak);
         }
       }
       return;

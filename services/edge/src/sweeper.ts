@@ -3,7 +3,7 @@
  * pings (each connection on its own slot of the interval), read timeouts, write
  * timeouts (send buffer not drained), token expiry.
  */
-import { CloseCode, CloseReason, Problem } from '@herald/protocol';
+import { Disconnect } from '@herald/protocol';
 import { PING_FRAME } from './frame.js';
 import type { Outbox } from './outbox.js';
 import type { Session } from './session.js';
@@ -53,21 +53,20 @@ export class Sweeper {
     for (const session of this.sessions) {
       if (session.closed) continue;
       if (now - session.lastSeen > readTimeoutMs) {
-        session.terminate('read-timeout');
+        session.terminate(Disconnect.readTimeout);
         continue;
       }
       if (session.socket.writableLength > 0) {
         if (session.stalledSince === 0) session.stalledSince = now;
         else if (now - session.stalledSince > writeTimeoutMs) {
-          session.terminate('write-timeout');
+          session.terminate(Disconnect.writeTimeout);
           continue;
         }
       } else {
         session.stalledSince = 0;
       }
       if (now >= session.identity.expiresAt && !session.closing) {
-        session.sendError(Problem.unauthorized, 'Token expired; reconnect with a new token');
-        session.close(CloseCode.PolicyViolation, CloseReason.tokenExpired, 'token-expired');
+        session.end(Disconnect.tokenExpired);
         continue;
       }
       if (session.pingSlot % pingEvery === pingSlot && !session.closing) this.outbox.enqueue(session, PING_FRAME);
