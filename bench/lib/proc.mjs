@@ -297,7 +297,7 @@ export async function fetchJson(url, options) {
 /** Node's `process.memoryUsage().heapUsed`-equivalent from Herald's Prometheus metrics. */
 export async function heraldHeap(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const used = /herald_process_nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)/.exec(text);
-  const total = /herald_process_nodejs_heap_size_total_bytes(?:\{[^}]*\})? ([0-9.e+]+)/.exec(text);
+  const used = /herald_nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)/.exec(text);
+  const total = /herald_nodejs_heap_size_total_bytes(?:\{[^}]*\})? ([0-9.e+]+)/.exec(text);
   return { heapUsed: used ? Number(used[1]) : NaN, heapTotal: total ? Number(total[1]) : NaN };
 }

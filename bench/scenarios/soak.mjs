@@ -55,11 +55,11 @@ async function scrape(url) {
     else lagCount += Number(match[2]);
   }
   return {
-    rss: value('herald_process_process_resident_memory_bytes'),
-    heapUsed: value('herald_process_nodejs_heap_size_used_bytes'),
-    handles: value('herald_process_nodejs_active_handles_total'),
-    eventLoopDelayP99Ms: value('herald_process_nodejs_eventloop_lag_p99_seconds') * 1000,
-    eventLoopLagMs: value('herald_process_nodejs_eventloop_lag_seconds') * 1000,
+    rss: value('herald_process_resident_memory_bytes'),
+    heapUsed: value('herald_nodejs_heap_size_used_bytes'),
+    handles: value('herald_nodejs_active_handles_total'),
+    eventLoopDelayP99Ms: value('herald_nodejs_eventloop_lag_p99_seconds') * 1000,
+    eventLoopLagMs: value('herald_nodejs_eventloop_lag_seconds') * 1000,
     connections: value('herald_edge_connections'),
     lag: { sum: lagSum, count: lagCount, buckets },
   };

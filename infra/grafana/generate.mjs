@@ -24,8 +24,8 @@ const panels = [
   ['Ingest rejected by problem', 'timeseries', 'sum by (problem) (rate(herald_ingest_events_rejected_total[5m]))', 'ops'],
   ['Ingest duplicates', 'timeseries', 'sum (rate(herald_ingest_duplicates_total[5m]))', 'ops'],
   ['Ingest publish time p99', 'timeseries', 'histogram_quantile(0.99, sum by (le, source) (rate(herald_ingest_publish_seconds_bucket[5m])))', 's'],
-  ['Event loop lag p99', 'timeseries', 'max by (node) (herald_process_nodejs_eventloop_lag_p99_seconds)', 's'],
-  ['Resident memory', 'timeseries', 'max by (node) (herald_process_process_resident_memory_bytes)', 'bytes'],
+  ['Event loop lag p99', 'timeseries', 'max by (node) (herald_nodejs_eventloop_lag_p99_seconds)', 's'],
+  ['Resident memory', 'timeseries', 'max by (node) (herald_process_resident_memory_bytes)', 'bytes'],
 ];
 
 const dashboard = {

@@ -10,7 +10,7 @@ export { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-cl
 export function createMetricsRegistry(node: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ node });
-  collectDefaultMetrics({ register: registry, prefix: 'herald_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'herald_' });
   return registry;
 }
 
