@@ -95,7 +95,7 @@ export class CommandRouter {
       );
       this.metrics.recovery('continuity-lost');
     }
-    this.hub.activate(session, subscription, recovery);
+    this.hub.sendRecovery(session, subscription, recovery);
   }
 
   private async unsubscribe(session: Session, command: UnsubscribeCommand): Promise<void> {

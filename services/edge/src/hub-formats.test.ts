@@ -58,7 +58,7 @@ function setup(history: Publication[] = [], compressionThreshold = Number.POSITI
 async function live(hub: Hub, who: Recipient): Promise<void> {
   const subscription = new Subscription(channel);
   await hub.join(who, subscription);
-  hub.activate(who, subscription);
+  hub.sendRecovery(who, subscription);
 }
 
 /** The payload of an unmasked server frame (inflated when RSV1 is set). */
@@ -159,7 +159,7 @@ describe('hub: one channel, both formats', () => {
     hub.onPublication(channel, '101-0', envelope('101-0'));
     hub.onPublication(channel, '102-0', envelope('102-0'));
     hub.onPublication(channel, '103-0', envelope('103-0'));
-    hub.activate(resumed, subscription, recovery);
+    hub.sendRecovery(resumed, subscription, recovery);
     hub.onPublication(channel, '104-0', envelope('104-0'));
 
     const frames = sent.get(resumed)!;
@@ -173,7 +173,7 @@ describe('hub: one channel, both formats', () => {
     const other = setup([{ seq: '105-0', envelope: envelope('105-0') }]);
     const replayed = recipient('replayed', PROTOBUF_FORMAT);
     const sub = new Subscription(channel);
-    other.hub.activate(replayed, sub, await other.hub.join(replayed, sub, '104-0'));
+    other.hub.sendRecovery(replayed, sub, await other.hub.join(replayed, sub, '104-0'));
     expect(other.sent.get(replayed)![0]!.frame).toEqual(sent.get(liveProtobuf)![0]!.frame);
   });
 

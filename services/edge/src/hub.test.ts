@@ -37,7 +37,7 @@ describe('hub: recovery against the live feed', () => {
     const a = session('a');
     const subA = new Subscription(channel);
     await hub.join(a, subA);
-    hub.activate(a, subA);
+    hub.sendRecovery(a, subA);
     hub.onPublication(channel, '100-0', envelope('100-0'));
 
     // b resubscribes with since=100-0; history (another broker connection) already has 101-0,
@@ -47,7 +47,7 @@ describe('hub: recovery against the live feed', () => {
     await hub.join(b, subB);
     outbox.enqueue(b, Buffer.from('{"seq":"101-0"}')); // what commands.ts sends from history
     subB.lastSent = '101-0';
-    hub.activate(b, subB);
+    hub.sendRecovery(b, subB);
 
     hub.onPublication(channel, '101-0', envelope('101-0')); // the live copy, late
     hub.onPublication(channel, '102-0', envelope('102-0'));
@@ -62,7 +62,7 @@ describe('hub: recovery against the live feed', () => {
     const a = session('a');
     const subA = new Subscription(channel);
     await hub.join(a, subA);
-    hub.activate(a, subA);
+    hub.sendRecovery(a, subA);
 
     const b = session('b');
     const subB = new Subscription(channel);
@@ -70,7 +70,7 @@ describe('hub: recovery against the live feed', () => {
     hub.onPublication(channel, '100-0', envelope('100-0')); // buffered for b while it recovers
     hub.onPublication(channel, '101-0', envelope('101-0'));
     subB.lastSent = '100-0';
-    hub.activate(b, subB);
+    hub.sendRecovery(b, subB);
     hub.onPublication(channel, '102-0', envelope('102-0'));
 
     expect(sent.get(b)).toEqual(['101-0', '102-0']);
@@ -82,7 +82,7 @@ describe('hub: recovery against the live feed', () => {
     const subB = new Subscription(channel);
     await hub.join(b, subB);
     subB.lastSent = '105-0';
-    hub.activate(b, subB);
+    hub.sendRecovery(b, subB);
     hub.onPublication(channel, '104-0', envelope('104-0'));
     hub.onPublication(channel, '105-0', envelope('105-0'));
     hub.onPublication(channel, '106-0', envelope('106-0'));
@@ -103,8 +103,8 @@ describe('hub: channels lost on part of the cluster', () => {
     const subA = new Subscription(channel);
     const subOther = new Subscription(other);
     await Promise.all([hub.join(a, subA), hub.join(a, subOther)]);
-    hub.activate(a, subA);
-    hub.activate(a, subOther);
+    hub.sendRecovery(a, subA);
+    hub.sendRecovery(a, subOther);
     hub.onPublication(channel, '100-0', envelope('100-0'));
 
     hub.onChannelsLost([channel]);
@@ -142,7 +142,7 @@ describe('hub: a channel subscribed while the broker link is down', () => {
     hub.onResubscribed();
     live();
     await joined;
-    hub.activate(a, subA);
+    hub.sendRecovery(a, subA);
     hub.onPublication(channel, '102-0', envelope('102-0')); // a late live copy: not sent twice
     hub.onPublication(channel, '103-0', envelope('103-0'));
 
@@ -164,7 +164,7 @@ describe('hub: a channel subscribed while the broker link is down', () => {
     hub.onDisconnected();
     live();
     await joined;
-    hub.activate(a, subA);
+    hub.sendRecovery(a, subA);
     hub.onPublication(channel, '100-0', envelope('100-0'));
     expect(sent.get(a)).toEqual(['100-0']);
   });

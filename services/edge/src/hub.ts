@@ -148,12 +148,12 @@ export class Hub implements BrokerListener {
    * The reply to the subscribe is queued: replay what history recovered (in the
    * session's format), then deliver what was buffered and go live.
    */
-  activate(recipient: Recipient, subscription: Subscription, recovery?: Recovery): void {
+  sendRecovery(recipient: Recipient, subscription: Subscription, recovery?: Recovery): void {
     const entry = this.channels.get(subscription.channel);
     if (!entry || entry.pending.get(recipient) !== subscription) return;
     if (recovery?.complete) this.replay(recipient, subscription, recovery);
     if (entry.state !== 'live') {
-      subscription.activated = true; // goes live when the channel's gap fill ends
+      subscription.recoverySent = true; // goes live when the channel's gap fill ends
       return;
     }
     this.goLiveWhenCaughtUp(entry, recipient, subscription);
@@ -234,7 +234,7 @@ export class Hub implements BrokerListener {
         subscription.buffer?.push(frames);
         // A recovered session waiting for the live feed to reach what history gave it.
         const after = subscription.lastSent;
-        if (subscription.activated && entry.state === 'live' && (after === undefined || compareSeq(seq, after) >= 0)) this.goLive(entry, recipient, subscription);
+        if (subscription.recoverySent && entry.state === 'live' && (after === undefined || compareSeq(seq, after) >= 0)) this.goLive(entry, recipient, subscription);
       }
     }
   }
@@ -260,7 +260,7 @@ export class Hub implements BrokerListener {
     // Events at or before the channel's position when the node subscribed never come live.
     const reached = entry.lastSeq ?? entry.joinedAt;
     if (after !== undefined && (reached === undefined || compareSeq(after, reached) > 0)) {
-      subscription.activated = true;
+      subscription.recoverySent = true;
       return;
     }
     this.goLive(entry, recipient, subscription);
@@ -273,7 +273,7 @@ export class Hub implements BrokerListener {
       if (after === undefined || compareSeq(frames.seq, after) > 0) this.outbox.enqueue(recipient, frames.plainFor(recipient));
     }
     subscription.buffer = null;
-    subscription.activated = false;
+    subscription.recoverySent = false;
     entry.pending.delete(recipient);
     entry.live.add(recipient);
   }
@@ -339,7 +339,7 @@ export class Hub implements BrokerListener {
         const message = `Events of ${entry.name} after ${since} were missed and are no longer available; resync`;
         const lost = new SharedFrame((format) => format.error(Problem.continuityLost, message, undefined, entry.name));
         for (const recipient of entry.live) this.outbox.enqueue(recipient, lost.for(recipient));
-        for (const [recipient, subscription] of entry.pending) if (subscription.activated) this.outbox.enqueue(recipient, lost.for(recipient));
+        for (const [recipient, subscription] of entry.pending) if (subscription.recoverySent) this.outbox.enqueue(recipient, lost.for(recipient));
         this.finishFill(entry, []);
       },
       (error: unknown) => {
@@ -362,7 +362,7 @@ export class Hub implements BrokerListener {
     for (const publication of publications) this.deliver(entry, publication.seq, publication.envelope);
     for (const publication of buffered) this.deliver(entry, publication.seq, publication.envelope);
     for (const [recipient, subscription] of entry.pending) {
-      if (subscription.activated) this.goLiveWhenCaughtUp(entry, recipient, subscription);
+      if (subscription.recoverySent) this.goLiveWhenCaughtUp(entry, recipient, subscription);
     }
     entry.settle();
   }
