@@ -35,6 +35,7 @@ import { DEFAULT_PING_INTERVAL, DEFAULT_READ_TIMEOUT, normaliseUrl, resolveOptio
 import { FrameRouter } from './router.js';
 import { Subscription } from './subscription.js';
 import { TokenRefresh } from './token-refresh.js';
+import { fetchToken } from './token-source.js';
 import type { Transport, TransportFactory, TransportHandlers } from './transport.js';
 
 /** One connection attempt and, once open, the connection. */
@@ -261,14 +262,13 @@ export class HeraldClientCore<M extends EventMap = HeraldEventMap> {
     const generation = ++this.generation;
     const { getToken } = this.options;
     if (getToken && (this.needToken || this.token === undefined)) {
-      let token: unknown;
+      let token: string;
       try {
-        token = await getToken();
-        if (typeof token !== 'string' || token === '') throw new TypeError('getToken() must return a non-empty string');
-      } catch (cause) {
+        token = await fetchToken(getToken);
+      } catch (error) {
         if (generation !== this.generation) return;
-        this.emitter.emit('error', new HeraldError('token', `getToken() failed: ${messageOf(cause)}`, { cause }));
-        if (generation === this.generation) this.scheduleReconnect(CloseCode.PolicyViolation, 'getToken() failed');
+        this.emitter.emit('error', error as HeraldError);
+        this.scheduleReconnect(CloseCode.PolicyViolation, 'getToken() failed');
         return;
       }
       if (generation !== this.generation) return;

@@ -15,6 +15,7 @@ import { backoffDelay } from './backoff.js';
 import { Timer } from './clock.js';
 import { HeraldError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import { fetchToken } from './token-source.js';
 
 /** The longest margin before expiry, in ms. */
 export const MAX_REFRESH_MARGIN = 30_000;
@@ -63,13 +64,12 @@ export class TokenRefresh {
     const generation = this.generation;
     const getToken = this.options.getToken;
     if (getToken === undefined) return;
-    let token: unknown;
+    let token: string;
     try {
-      token = await getToken();
-      if (typeof token !== 'string' || token === '') throw new TypeError('getToken() must return a non-empty string');
-    } catch (cause) {
+      token = await fetchToken(getToken);
+    } catch (error) {
       if (generation !== this.generation) return;
-      this.host.emitError(new HeraldError('token', `getToken() failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }));
+      this.host.emitError(error as HeraldError);
       this.retry();
       return;
     }
