@@ -85,14 +85,25 @@ describe('Redis stream ingest', () => {
     expect(added).toHaveLength(EVENTS);
     const expectedIds = ids.map((id, i) => id ?? `evt_stream_${added[i]}`);
 
-    // Kill A while it holds a batch it read and has not acknowledged, once it is well into the stream.
-    await waitUntil(async () => client!.events(channel).length >= 1_000 && (await pendingOf(stream, consumerA)) > 0, {
-      timeoutMs: 30_000,
-      intervalMs: 5,
-      what: 'ingest A half-way with pending entries',
-    });
+    // Kill A while it holds a batch it read and has not acknowledged, once it is well into
+    // the stream. It is frozen first (SIGSTOP) and the pending count read while it cannot
+    // acknowledge: seen pending and then killed, it could ack its batch in between. Frozen
+    // just after an ack, it runs on (SIGCONT) until it holds the next batch.
+    let heldByA = 0;
+    await waitUntil(
+      async () => {
+        if (client!.events(channel).length < 1_000 || (await pendingOf(stream, consumerA)) === 0) return false;
+        process.kill(a.pid, 'SIGSTOP');
+        // Twice: an ack A wrote just before it stopped may still be on its way to Redis.
+        heldByA = Math.min(await pendingOf(stream, consumerA), await pendingOf(stream, consumerA));
+        if (heldByA > 0) return true;
+        process.kill(a.pid, 'SIGCONT');
+        return false;
+      },
+      { timeoutMs: 30_000, intervalMs: 5, what: 'ingest A half-way with pending entries' },
+    );
     await a.stop('SIGKILL');
-    const heldByA = await pendingOf(stream, consumerA);
+    expect(await pendingOf(stream, consumerA)).toBe(heldByA);
     expect(heldByA).toBeGreaterThan(0);
     const deliveredBeforeCrash = client.events(channel).length;
     expect(deliveredBeforeCrash).toBeLessThan(EVENTS);
