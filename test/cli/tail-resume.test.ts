@@ -59,8 +59,11 @@ describe('herald tail across a restart of its edge node', () => {
         await tail.waitForLines(published, 15_000);
       }
 
-      // Nothing more arrives: no event is repeated after the fact.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // A last event as a barrier: the tail prints in order, so anything repeated after the
+      // fact would come before it.
+      await publish(published, 1);
+      published += 1;
+      await tail.waitForLines(published, 15_000);
       const events = envelopes(tail.lines);
       expect(events.map((e) => e.id)).toEqual(Array.from({ length: published }, (_, i) => `r_${i}`));
       const seqs = events.map((e) => e.seq);

@@ -17,38 +17,23 @@
  * Without /usr/bin/chromium: installed with apt-get when running as root, otherwise the
  * test is skipped with the reason printed.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../support/chromium.js';
 import { startHerald, type HeraldProcess } from '../support/herald.js';
 import { paymentCreated, publish } from '../support/ingest.js';
 import { startRedis, uniquePrefix, type RedisServer } from '../support/redis.js';
 import { clientToken } from '../support/tokens.js';
 import { TestClient } from '../support/ws-client.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ARTIFACTS = fileURLToPath(new URL('../.artifacts/', import.meta.url));
 const CONNECTIONS = [5, 7, 9];
 
-/** Makes Chromium available if it can (root and apt); otherwise says why not. */
-function chromiumUnavailable(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  if (process.getuid?.() !== 0) return `${CHROMIUM} is missing and the tests do not run as root to install the Debian package chromium`;
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', timeout: 180_000, env });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'ignore', timeout: 600_000, env });
-  } catch (error) {
-    return `apt-get install chromium failed: ${(error as Error).message}`;
-  }
-  return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} still missing after apt-get install chromium`;
-}
 
 /** A port free right now, for processes that must know each other's origin before they start. */
 function freePort(): Promise<number> {

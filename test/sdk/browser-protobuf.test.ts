@@ -19,13 +19,12 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 import { startHerald, type HeraldProcess } from '../support/herald.js';
 import { paymentCreated, publish } from '../support/ingest.js';
 import { clientToken } from '../support/tokens.js';
 import { TestClient } from '../support/ws-client.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const CLIENT_DIR = fileURLToPath(new URL('../../packages/client/', import.meta.url));
 
 type EsbuildBuild = (options: Record<string, unknown>) => Promise<{ outputFiles: Array<{ text: string }> }>;

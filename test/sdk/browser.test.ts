@@ -11,8 +11,7 @@
  * Without /usr/bin/chromium: installed with apt-get when running as root, otherwise the
  * test is skipped with the reason printed.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -21,27 +20,13 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../support/chromium.js';
 import { paymentCreated, publish } from '../support/ingest.js';
 import { clientToken } from '../support/tokens.js';
 import { startCluster, type Cluster } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const CLIENT_DIR = fileURLToPath(new URL('../../packages/client/', import.meta.url));
 
-/** Makes Chromium available if it can (root and apt); otherwise says why not. */
-function chromiumUnavailable(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  if (process.getuid?.() !== 0) return `${CHROMIUM} is missing and the tests do not run as root to install the Debian package chromium`;
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', timeout: 180_000, env });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'ignore', timeout: 600_000, env });
-  } catch (error) {
-    return `apt-get install chromium failed: ${(error as Error).message}`;
-  }
-  return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} still missing after apt-get install chromium`;
-}
 
 /** The part of esbuild's API used here (esbuild is not a dependency of the test package). */
 type EsbuildBuild = (options: Record<string, unknown>) => Promise<{ outputFiles: Array<{ text: string }> }>;
