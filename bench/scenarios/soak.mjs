@@ -57,6 +57,10 @@ async function scrape(url) {
   return {
     rss: value('herald_process_resident_memory_bytes'),
     heapUsed: value('herald_nodejs_heap_size_used_bytes'),
+    // What V8 has reserved for its heap, and memory outside it (Buffers, ws and zlib):
+    // they tell V8 sizing its heap apart from native growth when RSS moves.
+    heapTotal: value('herald_nodejs_heap_size_total_bytes'),
+    external: value('herald_nodejs_external_memory_bytes'),
     handles: value('herald_nodejs_active_handles_total'),
     eventLoopDelayP99Ms: value('herald_nodejs_eventloop_lag_p99_seconds') * 1000,
     eventLoopLagMs: value('herald_nodejs_eventloop_lag_seconds') * 1000,
@@ -147,12 +151,12 @@ export async function run(options, progress) {
         t,
         edges: now.map((s, i) => {
           const lag = lagBetween(previous[i].lag, s.lag);
-          return { rss: s.rss, heapUsed: s.heapUsed, handles: s.handles, eventLoopDelayP99Ms: round2(s.eventLoopDelayP99Ms), eventLoopLagMs: round2(s.eventLoopLagMs), connections: s.connections, deliveryLagMeanMs: lag.meanMs, deliveryLagP99Ms: lag.p99Ms };
+          return { rss: s.rss, heapUsed: s.heapUsed, heapTotal: s.heapTotal, external: s.external, handles: s.handles, eventLoopDelayP99Ms: round2(s.eventLoopDelayP99Ms), eventLoopLagMs: round2(s.eventLoopLagMs), connections: s.connections, deliveryLagMeanMs: lag.meanMs, deliveryLagP99Ms: lag.p99Ms };
         }),
       });
       previous = now;
       const e = samples.at(-1).edges;
-      progress(`${label}: t+${t}s RSS MiB ${e.map((x) => (x.rss / MIB).toFixed(1)).join('/')}, heap MiB ${e.map((x) => (x.heapUsed / MIB).toFixed(1)).join('/')}, handles ${e.map((x) => x.handles).join('/')}, loop p99 ms ${e.map((x) => x.eventLoopDelayP99Ms).join('/')}, lag mean ms ${e.map((x) => x.deliveryLagMeanMs).join('/')}; ${publisher.accepted} accepted, ${fleet.churned} churned`);
+      progress(`${label}: t+${t}s RSS MiB ${e.map((x) => (x.rss / MIB).toFixed(1)).join('/')}, heap MiB ${e.map((x) => `${(x.heapUsed / MIB).toFixed(1)} of ${(x.heapTotal / MIB).toFixed(1)}`).join('/')}, external MiB ${e.map((x) => (x.external / MIB).toFixed(1)).join('/')}, handles ${e.map((x) => x.handles).join('/')}, loop p99 ms ${e.map((x) => x.eventLoopDelayP99Ms).join('/')}, lag mean ms ${e.map((x) => x.deliveryLagMeanMs).join('/')}; ${publisher.accepted} accepted, ${fleet.churned} churned`);
     }
 
     // Quiesce: no more churn, no more events; the sentinels must catch up with ingest.
