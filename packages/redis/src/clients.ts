@@ -70,7 +70,7 @@ export function createRedisClient(connection: RedisConnectionOptions, role: Clie
   if ('url' in connection) {
     client = new Redis(connection.url, {
       ...perConnection,
-      ...(tls !== undefined ? { tls } : {}),
+      tls,
       lazyConnect: true,
       retryStrategy: retryDelay,
       enableOfflineQueue: role !== 'commands',

@@ -52,8 +52,8 @@ export function tlsConnectOptions(connection: RedisConnectionOptions): TlsConnec
   return {
     // Never turned off: a certificate that does not check out is a refused connection.
     rejectUnauthorized: true,
-    ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
-    ...(tls?.servername !== undefined ? { servername: tls.servername } : {}),
+    ca: tls?.ca,
+    servername: tls?.servername,
   };
 }
 

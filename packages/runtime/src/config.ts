@@ -123,12 +123,12 @@ export function jwtAlgorithms(config: HeraldConfig): string[] {
 
 export function jwtVerification(config: HeraldConfig): JwtVerification {
   return {
-    ...(config.JWT_SECRET !== undefined ? { secret: config.JWT_SECRET } : {}),
-    ...(config.JWT_PUBLIC_KEY !== undefined ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
+    secret: config.JWT_SECRET,
+    publicKey: config.JWT_PUBLIC_KEY,
     algorithms: jwtAlgorithms(config),
-    ...(config.JWT_ISSUER !== undefined ? { issuer: config.JWT_ISSUER } : {}),
-    ...(config.JWT_AUDIENCE !== undefined ? { audience: config.JWT_AUDIENCE } : {}),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
     requireExp: config.JWT_REQUIRE_EXP,
-    ...(config.JWT_MAX_TTL !== undefined ? { maxTtlMs: config.JWT_MAX_TTL } : {}),
+    maxTtlMs: config.JWT_MAX_TTL,
   };
 }

@@ -63,8 +63,9 @@ export class JwtVerifier {
     else throw new Error('a JWT secret or public key is required');
     this.options = {
       algorithms: options.algorithms as Algorithm[],
-      ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
-      ...(options.audience !== undefined ? { audience: options.audience } : {}),
+      // jsonwebtoken checks these only when set (an undefined issuer checks nothing).
+      issuer: options.issuer,
+      audience: options.audience,
     };
     this.hmacAlgorithms = new Set(this.key.type === 'secret' ? options.algorithms.filter((alg) => alg in HMAC_DIGESTS) : []);
     this.issuer = options.issuer;

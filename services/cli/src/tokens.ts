@@ -24,6 +24,8 @@ export function mintToken(secret: string, claims: TokenClaims): string {
   return jwt.sign(payload, secret, {
     algorithm: 'HS256',
     expiresIn: claims.ttlSeconds,
+    // Spread, not `issuer: undefined`: jsonwebtoken's sign refuses a present but
+    // undefined issuer or audience ("must be a string").
     ...(claims.issuer !== undefined ? { issuer: claims.issuer } : {}),
     ...(claims.audience !== undefined ? { audience: claims.audience } : {}),
   });
