@@ -8,6 +8,7 @@ export { parseClusterNodes, tlsConnectOptions, type RedisConnectionOptions, type
 export { withDeadline, RedisTimeoutError } from './deadline.js';
 export { KeyLayout, DEFAULT_KEY_PREFIX, INGEST_CONSUMER_GROUP, type AdmissionKeys } from './keys.js';
 export { keySlot, SLOT_COUNT } from './slot.js';
+export { LuaScript, isNoScript, runScript, runScriptBuffer, runScriptCalls, queueScript, type ScriptArg, type ScriptCall, type ScriptClient } from './lua-script.js';
 export { topologyOf } from './topology-of.js';
 export type { RedisTopology, SendOptions, PubSubOptions, ShardCommand, ShardBatchOptions, CommandArg } from './topology.js';
 export { MAX_CHANNELS_PER_COMMAND, type LinkEvents, type PubSubLink } from './link.js';

@@ -8,7 +8,7 @@
  * connections in total (logged and counted), and resyncs its exact share when Redis
  * is back.
  */
-import { KeyLayout, type AdmissionKeys, type RedisClient } from '@herald/redis';
+import { KeyLayout, LuaScript, runScript, type AdmissionKeys, type RedisClient, type ScriptArg } from '@herald/redis';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Admission, AdmissionLimits, AdmissionResult } from '../admission.js';
 import { ACQUIRE, LEAVE, NODE_COUNTS, RELEASE, RENEW, RESYNC } from './scripts.js';
@@ -32,13 +32,13 @@ export interface RedisAdmissionOptions {
   logger?: AdmissionLogger;
 }
 
-type ScriptClient = {
-  heraldAdmissionAcquireMany(...args: Array<string | number>): Promise<number[]>;
-  heraldAdmissionRelease(...args: Array<string | number>): Promise<number>;
-  heraldAdmissionRenew(...args: Array<string | number>): Promise<number>;
-  heraldAdmissionResync(...args: Array<string | number>): Promise<number>;
-  heraldAdmissionLeave(...args: Array<string | number>): Promise<number>;
-  heraldAdmissionNodeCounts(...args: Array<string | number>): Promise<Array<string | number>>;
+const SCRIPTS = {
+  acquireMany: new LuaScript('admission-acquire', ACQUIRE),
+  release: new LuaScript('admission-release', RELEASE),
+  renew: new LuaScript('admission-renew', RENEW),
+  resync: new LuaScript('admission-resync', RESYNC),
+  leave: new LuaScript('admission-leave', LEAVE),
+  nodeCounts: new LuaScript('admission-node-counts', NODE_COUNTS),
 };
 
 const SILENT: AdmissionLogger = { info() {}, warn() {} };
@@ -57,7 +57,6 @@ export class RedisAdmission implements Admission {
   readonly kind = 'redis';
   /** Connections admitted on this node's own authority while Redis was unreachable. */
   fallbackAdmissions = 0;
-  private readonly scripts: ScriptClient;
   private readonly keys: AdmissionKeys;
   private readonly logger: AdmissionLogger;
   /** This node's exact share: the truth that resync writes back. */
@@ -76,17 +75,6 @@ export class RedisAdmission implements Admission {
   constructor(private readonly options: RedisAdmissionOptions) {
     this.keys = new KeyLayout(options.keyPrefix).admission(options.nodeId);
     this.logger = options.logger ?? SILENT;
-    const client = options.client;
-    const define = (name: string, lua: string, keys: number) => {
-      if (!(name in client)) client.defineCommand(name, { lua, numberOfKeys: keys });
-    };
-    define('heraldAdmissionAcquireMany', ACQUIRE, 4);
-    define('heraldAdmissionRelease', RELEASE, 4);
-    define('heraldAdmissionRenew', RENEW, 3);
-    define('heraldAdmissionResync', RESYNC, 4);
-    define('heraldAdmissionLeave', LEAVE, 4);
-    define('heraldAdmissionNodeCounts', NODE_COUNTS, 1);
-    this.scripts = client as unknown as ScriptClient;
   }
 
   async start(): Promise<void> {
@@ -100,7 +88,7 @@ export class RedisAdmission implements Admission {
     await this.renewTask?.destroy();
     this.pendingReleases.clear();
     const keys = this.allKeys();
-    await this.scripts.heraldAdmissionLeave(...keys, Date.now(), this.keys.nodePrefix, this.options.nodeId).catch((error: unknown) => {
+    await this.run(SCRIPTS.leave, keys, [Date.now(), this.keys.nodePrefix, this.options.nodeId]).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not release this node\'s connection count; its lease will expire');
     });
   }
@@ -161,8 +149,7 @@ export class RedisAdmission implements Admission {
 
   private acquireOnRedis(users: string[]): Promise<number[]> {
     const { maxConnections, maxConnectionsPerUser } = this.options.limits;
-    return this.scripts.heraldAdmissionAcquireMany(
-      ...this.allKeys(),
+    return this.run<number[]>(SCRIPTS.acquireMany, this.allKeys(), [
       Date.now(),
       this.keys.nodePrefix,
       this.options.nodeId,
@@ -170,7 +157,7 @@ export class RedisAdmission implements Admission {
       maxConnections ?? -1,
       maxConnectionsPerUser ?? -1,
       ...users,
-    );
+    ]);
   }
 
   release(user: string): void {
@@ -188,7 +175,7 @@ export class RedisAdmission implements Admission {
   }
 
   async nodeCounts(): Promise<ReadonlyMap<string, number>> {
-    const flat = await this.scripts.heraldAdmissionNodeCounts(this.keys.nodes, Date.now(), this.keys.nodePrefix);
+    const flat = await this.run<Array<string | number>>(SCRIPTS.nodeCounts, [this.keys.nodes], [Date.now(), this.keys.nodePrefix]);
     const counts = new Map<string, number>();
     for (let i = 0; i + 1 < flat.length; i += 2) counts.set(String(flat[i]), Number(flat[i + 1]));
     return counts;
@@ -212,8 +199,7 @@ export class RedisAdmission implements Admission {
       );
       return;
     }
-    this.scripts
-      .heraldAdmissionRenew(this.keys.nodes, this.keys.total, this.keys.users, Date.now(), this.keys.nodePrefix, this.options.nodeId, this.leaseUntil())
+    this.run<number>(SCRIPTS.renew, [this.keys.nodes, this.keys.total, this.keys.users], [Date.now(), this.keys.nodePrefix, this.options.nodeId, this.leaseUntil()])
       .then((reaped) => (reaped === 1 ? this.rejoin() : undefined))
       .catch((error: unknown) => this.degrade(error));
   }
@@ -246,22 +232,18 @@ export class RedisAdmission implements Admission {
     const pairs: Array<string | number> = [];
     for (const [user, count] of this.pendingReleases) pairs.push(user, count);
     this.pendingReleases = new Map();
-    this.scripts.heraldAdmissionRelease(...this.allKeys(), Date.now(), this.keys.nodePrefix, ...pairs).catch((error: unknown) => this.degrade(error));
+    this.run(SCRIPTS.release, this.allKeys(), [Date.now(), this.keys.nodePrefix, ...pairs]).catch((error: unknown) => this.degrade(error));
   }
 
   private async resync(): Promise<void> {
     const pairs: Array<string | number> = [];
     for (const [user, count] of this.localUsers) pairs.push(user, count);
     this.pendingReleases.clear();
-    await this.scripts.heraldAdmissionResync(
-      ...this.allKeys(),
-      Date.now(),
-      this.keys.nodePrefix,
-      this.options.nodeId,
-      this.leaseUntil(),
-      this.localTotal,
-      ...pairs,
-    );
+    await this.run(SCRIPTS.resync, this.allKeys(), [Date.now(), this.keys.nodePrefix, this.options.nodeId, this.leaseUntil(), this.localTotal, ...pairs]);
+  }
+
+  private run<T = unknown>(script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<T> {
+    return runScript(this.options.client, script, keys, args) as Promise<T>;
   }
 
   private degrade(error: unknown): void {

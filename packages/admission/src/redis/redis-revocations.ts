@@ -10,7 +10,7 @@
  *   its own. A feed that was lost (connection closed, the channel's slot moved) is
  *   subscribed again with backoff, and the listener then hears `onMissed`.
  */
-import { KeyLayout, topologyOf, whenReady, type LinkEvents, type PubSubLink, type RedisClient, type RedisTopology } from '@herald/redis';
+import { KeyLayout, LuaScript, runScript, topologyOf, whenReady, type LinkEvents, type PubSubLink, type RedisClient, type RedisTopology } from '@herald/redis';
 import type { AdmissionLogger } from './redis-admission.js';
 import type { Revocation, RevocationListener, Revocations } from '../revocations.js';
 
@@ -41,7 +41,7 @@ redis.call('SET', KEYS[1], before, 'PX', ttl)
 return {before, ttl}
 `;
 
-type ScriptClient = { heraldRevoke(key: string, before: string, ttl: number): Promise<[string, number]> };
+const REVOKE_SCRIPT = new LuaScript('revoke', REVOKE);
 
 const SILENT: AdmissionLogger = { info() {}, warn() {} };
 const MIN_RETRY_MS = 50;
@@ -70,7 +70,6 @@ export class RedisRevocations implements Revocations {
     this.topology = topologyOf(options.client);
     this.kind = this.topology.kind;
     this.logger = options.logger ?? SILENT;
-    if (!('heraldRevoke' in options.client)) options.client.defineCommand('heraldRevoke', { lua: REVOKE, numberOfKeys: 1 });
   }
 
   async listen(listener: RevocationListener): Promise<void> {
@@ -93,8 +92,7 @@ export class RedisRevocations implements Revocations {
   }
 
   async revoke(user: string, before: number, ttlMs: number): Promise<Revocation> {
-    const scripts = this.options.client as unknown as ScriptClient;
-    const [stored, ttl] = await scripts.heraldRevoke(this.keys.revocation(user), String(before), ttlMs);
+    const [stored, ttl] = (await runScript(this.options.client, REVOKE_SCRIPT, [this.keys.revocation(user)], [String(before), ttlMs])) as [string, number];
     const revocation: Revocation = { user, before: Number(stored), until: Date.now() + Number(ttl) };
     // Stored first: an edge that misses the announcement still refuses the token at the handshake.
     await this.options.client.call(this.topology.publishCommand, this.keys.revocationsChannel, JSON.stringify({ sub: user, before: revocation.before, until: revocation.until }));

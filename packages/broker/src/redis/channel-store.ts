@@ -7,11 +7,11 @@
  * (`RedisTopology.send`).
  */
 import { isValidSeq } from '@herald/protocol';
-import { withDeadline, type KeyLayout, type RedisTopology } from '@herald/redis';
+import { runScript, runScriptBuffer, runScriptCalls, withDeadline, type KeyLayout, type RedisTopology, type ScriptArg } from '@herald/redis';
 import { BrokerUnavailableError, type HistoryResult, type Publication, type PublishRequest, type PublishResult, type RetentionOptions } from '../broker.js';
 import { toBrokerError } from './errors.js';
 import { HistoryCode } from './lua.js';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, runScript, runScriptBuffer, runScriptCalls, type ScriptArg } from './scripts.js';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
 
 const HISTORY_REASONS = {
   [HistoryCode.unknownChannel]: 'unknown-channel',

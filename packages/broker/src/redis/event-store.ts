@@ -12,13 +12,13 @@
  *   publishes again, and the per-channel dedupe keys keep it from duplicating. Each
  *   step is one pipeline per shard for the whole batch (`RedisTopology.runPerShard`).
  */
-import { withDeadline, type KeyLayout, type RedisTopology, type ShardCommand } from '@herald/redis';
+import { runScriptCalls, withDeadline, type KeyLayout, type RedisTopology, type ScriptArg, type ShardCommand } from '@herald/redis';
 import { BrokerUnavailableError, type EventPublishRequest, type EventPublishResult, type PublishRequest, type RetentionOptions } from '../broker.js';
 import { PUBLICATIONS_PER_CALL, type RedisChannelStore } from './channel-store.js';
 import { toBrokerError } from './errors.js';
 import { EVENT_PENDING } from './lua.js';
 import { ScriptBatcher } from './script-batcher.js';
-import { EVENTS_SCRIPT, runScriptCalls, type ScriptArg } from './scripts.js';
+import { EVENTS_SCRIPT } from './scripts.js';
 
 export class RedisEventStore {
   private readonly scriptHead: readonly ScriptArg[];

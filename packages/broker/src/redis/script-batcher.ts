@@ -16,8 +16,7 @@
  * `runScriptCalls` instead. NOSCRIPT (the node restarted or its scripts were flushed)
  * means that call did not run: it is sent again alone with the script's body.
  */
-import type { RedisClient } from '@herald/redis';
-import { isNoScript, type LuaScript, type ScriptArg } from './scripts.js';
+import { isNoScript, type LuaScript, type RedisClient, type ScriptArg } from '@herald/redis';
 
 interface PendingCall {
   readonly keys: readonly string[];

@@ -1,0 +1,94 @@
+/**
+ * Running Herald's Lua scripts, the one way every engine does it: EVALSHA (the body is
+ * not resent on every call), falling back to EVAL when the node does not know the
+ * script yet (first use, after a restart or SCRIPT FLUSH). NOSCRIPT means the script
+ * did not run, so resending is safe. Works the same on one Redis and on a Cluster
+ * (ioredis routes EVALSHA by its KEYS).
+ *
+ * Why not ioredis `defineCommand`: it sends every script with the same reply decoding,
+ * while the broker needs Buffer replies for history (envelopes stay bytes) and control
+ * over which call of a pipeline carries the body (queueScript); one runner serves both.
+ */
+import { createHash } from 'node:crypto';
+import type { RedisClient } from './clients.js';
+
+export type ScriptArg = string | number | Buffer;
+
+/** What the runner needs from a Redis or Cluster client. */
+export interface ScriptClient {
+  call(command: string, ...args: ScriptArg[]): Promise<unknown>;
+  callBuffer(command: string, ...args: ScriptArg[]): Promise<unknown>;
+}
+
+/** A pipeline of either kind of client. */
+type Pipeline = ReturnType<RedisClient['pipeline']>;
+
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(
+    /** For errors and logs. */
+    readonly name: string,
+    readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+}
+
+export function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/** Runs the script; replies with strings (integers as numbers). */
+export async function runScript(client: ScriptClient, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  try {
+    return await client.call('evalsha', script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return client.call('eval', script.source, keys.length, ...keys, ...args);
+  }
+}
+
+/** Runs the script; bulk replies arrive as Buffers. */
+export async function runScriptBuffer(client: ScriptClient, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  try {
+    return await client.callBuffer('evalsha', script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return client.callBuffer('eval', script.source, keys.length, ...keys, ...args);
+  }
+}
+
+/**
+ * Queues the script on a pipeline. The first command of a pipeline goes as EVAL so
+ * that the node has the script cached before the EVALSHAs behind it run: a batch
+ * never meets NOSCRIPT half-way, which would reorder what the calls write.
+ */
+export function queueScript(pipeline: Pipeline, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[], first: boolean): void {
+  pipeline.call(first ? 'eval' : 'evalsha', first ? script.source : script.sha, keys.length, ...keys, ...args);
+}
+
+/** KEYS and ARGV of one script call. */
+export type ScriptCall = readonly [keys: readonly string[], args: readonly ScriptArg[]];
+
+/**
+ * Runs calls of one script on one shard, in order, in one round trip: a pipeline whose
+ * first call is an EVAL (queueScript), or a single call alone as EVALSHA with its EVAL
+ * fallback. A lone call cannot be reordered by a NOSCRIPT, so it need not carry the
+ * script's body, which Redis would also hash on every request of a workload that
+ * sends one call at a time.
+ * Resolves like `pipeline.exec()`: per call [error, null] or [null, reply].
+ */
+export async function runScriptCalls(client: RedisClient, script: LuaScript, calls: readonly ScriptCall[]): Promise<Array<[Error | null, unknown]>> {
+  if (calls.length === 1) {
+    const [keys, args] = calls[0]!;
+    try {
+      return [[null, await runScript(client, script, keys, args)]];
+    } catch (error) {
+      return [[error instanceof Error ? error : new Error(String(error)), null]];
+    }
+  }
+  const pipeline = client.pipeline();
+  calls.forEach(([keys, args], position) => queueScript(pipeline, script, keys, args, position === 0));
+  return (await pipeline.exec()) ?? [];
+}
