@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects: fast unit tests next to the code, and network tests under test/ that
 // start real processes and real redis-server instances (they need `pnpm build` first).
+// A package's engine conformance runs sit in its test/ dir (packages/broker/test,
+// packages/admission/test): the memory engine's run is a unit test, the runs on a real
+// Redis or Redis Cluster (`*-redis*.test.ts`) are integration tests.
 // A third, the chaos suite (test/chaos), exists only with HERALD_CHAOS=1 (`pnpm
 // test:chaos`): it is kept out of `npm test` for its length, each case killing or
 // freezing processes under 300 clients' load.
@@ -25,7 +28,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'packages/*/test/*-memory.test.ts', 'services/*/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 15_000,
           // Unit tests first, then the integration project with its own worker limit.
@@ -35,7 +38,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'packages/*/test/*-redis*.test.ts'],
           exclude: ['test/chaos/**', '**/node_modules/**'],
           environment: 'node',
           testTimeout: 60_000,

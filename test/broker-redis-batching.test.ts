@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { makeEvent, request } from '@herald/broker/conformance';
+import { makeEvent, request } from '../packages/broker/test/conformance.js';
 import { createRedisBroker, KeyLayout, type RedisBroker } from '@herald/broker/redis';
 import type { BrokerListener, EventPublishRequest } from '@herald/broker';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis.js';

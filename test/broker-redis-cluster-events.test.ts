@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import type { BrokerListener, EventPublishRequest } from '@herald/broker';
-import { makeEvent, request } from '@herald/broker/conformance';
+import { makeEvent, request } from '../packages/broker/test/conformance.js';
 import { createRedisBroker, KeyLayout, type RedisBroker } from '@herald/broker/redis';
 import { debugLogger, startRedisCluster, uniquePrefix, type RedisClusterHandle } from './support/redis.js';
 

@@ -6,11 +6,12 @@
  * publication that resolved must reach it exactly once, and only the channels of the
  * moved slots or the failed shard may stall (onChannelsLost / onChannelsRestored, the
  * broker staying `ready`). Publishing retries refusals (MOVED, ASK, TRYAGAIN,
- * CLUSTERDOWN) within its deadline, so during a reshard no publish fails.
+ * CLUSTERDOWN) within its deadline, so during a reshard no publish fails. Events are
+ * told apart by their ids, which the envelopes carry live and from history.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker, BrokerListener, PublishRequest } from '@herald/broker';
-import { request } from '@herald/broker/conformance';
+import type { Broker, BrokerListener, EventPublishRequest } from '@herald/broker';
+import { eventRequest, idOf } from '../packages/broker/test/conformance.js';
 import { createRedisBroker, type RedisBroker } from '@herald/broker/redis';
 import { compareSeq } from '@herald/protocol';
 import { debugLogger, startRedisCluster, uniquePrefix, type RedisClusterHandle } from './support/redis.js';
@@ -20,7 +21,10 @@ const CHANNELS = 48;
 /** Delivers in seq order once; on a loss, fills from history after the last seq it delivered. */
 class FillingListener implements BrokerListener {
   broker!: Broker;
+  /** Per channel, the seqs delivered, in order. */
   readonly delivered = new Map<string, string[]>();
+  /** Per channel, the event ids delivered, in the same order. */
+  readonly deliveredIds = new Map<string, string[]>();
   readonly lostAt = new Map<string, number>();
   /** How long each loss lasted, per channel, in ms. */
   readonly stalls: number[] = [];
@@ -29,10 +33,11 @@ class FillingListener implements BrokerListener {
   gaps = 0;
   private readonly filling = new Map<string, Array<[string, Buffer]>>();
 
-  onPublication(channel: string, seq: string): void {
+  onPublication(channel: string, seq: string, envelope: Buffer): void {
     const buffer = this.filling.get(channel);
-    if (buffer) buffer.push([seq, Buffer.alloc(0)]);
-    else this.deliver(channel, seq);
+    // The envelope is a view of ioredis's buffer: copied while it is held.
+    if (buffer) buffer.push([seq, Buffer.from(envelope)]);
+    else this.deliver(channel, seq, envelope);
   }
   onDisconnected(): void {
     this.disconnects += 1;
@@ -55,11 +60,12 @@ class FillingListener implements BrokerListener {
     }
   }
 
-  private deliver(channel: string, seq: string): void {
+  private deliver(channel: string, seq: string, envelope: Buffer): void {
     const list = this.delivered.get(channel)!;
     const last = list.at(-1);
     if (last !== undefined && compareSeq(seq, last) <= 0) return;
     list.push(seq);
+    this.deliveredIds.get(channel)!.push(idOf(envelope));
   }
 
   private async fill(channel: string): Promise<void> {
@@ -70,24 +76,24 @@ class FillingListener implements BrokerListener {
       try {
         const result = await this.broker.history(channel, since);
         if (!result.complete) this.gaps += 1;
-        else for (const publication of result.publications) this.deliver(channel, publication.seq);
+        else for (const publication of result.publications) this.deliver(channel, publication.seq, publication.envelope);
         break;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
     this.filling.delete(channel);
-    for (const [seq] of buffer) this.deliver(channel, seq);
+    for (const [seq, envelope] of buffer) this.deliver(channel, seq, envelope);
   }
 }
 
 /** Publishes one batch over every channel at a time, retrying refused ones like a producer. */
 class Load {
+  /** Per channel, the ids of the events accepted. */
   readonly accepted = new Map<string, string[]>();
   failed = 0;
   private running = true;
   private loop: Promise<void>;
-  private n = 0;
 
   constructor(
     private readonly broker: Broker,
@@ -105,16 +111,17 @@ class Load {
   private async run(): Promise<void> {
     const deadline = Date.now() + 120_000;
     while (this.running && Date.now() < deadline) {
-      let batch: PublishRequest[] = this.channels.map((channel) => ({ ...request(channel), idempotencyKey: `e${(this.n += 1)}` }));
+      let batch: EventPublishRequest[] = this.channels.map((channel) => eventRequest([channel]));
       for (let attempt = 0; batch.length > 0 && attempt < 20; attempt++) {
-        const results = await this.broker.publishBatch(batch);
-        const retry: PublishRequest[] = [];
+        const results = await this.broker.publishEvents(batch);
+        const retry: EventPublishRequest[] = [];
         results.forEach((result, i) => {
+          const event = batch[i]!;
           if (result instanceof Error) {
             this.failed += 1;
-            retry.push(batch[i]!);
-            // A retry may find the first attempt applied after all (duplicate): its seq counts.
-          } else if (!this.accepted.get(batch[i]!.channel)!.includes(result.seq)) this.accepted.get(batch[i]!.channel)!.push(result.seq);
+            retry.push(event);
+            // A retry may find the first attempt applied after all (duplicate): the event counts once.
+          } else this.accepted.get(event.requests[0]!.channel)!.push(event.id);
         });
         batch = retry;
       }
@@ -146,25 +153,29 @@ async function scenario(change: () => Promise<void>): Promise<{ listener: Fillin
   listener.broker = sub;
   await Promise.all([sub.start(listener), pub.start(listener)]);
   const channels = Array.from({ length: CHANNELS }, (_, i) => `merchant:topo_${process.pid}_${i}`);
-  for (const channel of channels) listener.delivered.set(channel, []);
+  for (const channel of channels) {
+    listener.delivered.set(channel, []);
+    listener.deliveredIds.set(channel, []);
+  }
   await Promise.all(channels.map((channel) => sub.subscribe(channel)));
   const load = new Load(pub, channels);
   await new Promise((resolve) => setTimeout(resolve, 500));
   await change();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   await load.stop();
-  // Quiescence: every accepted seq delivered (or a bound passed).
+  // Quiescence: every accepted event delivered (or a bound passed).
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && channels.some((channel) => listener.delivered.get(channel)!.length < load.accepted.get(channel)!.length)) {
+  while (Date.now() < deadline && channels.some((channel) => listener.deliveredIds.get(channel)!.length < load.accepted.get(channel)!.length)) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   let lost = 0;
   let extra = 0;
   for (const channel of channels) {
-    const want = load.accepted.get(channel)!;
-    const got = new Set(listener.delivered.get(channel)!);
-    lost += want.filter((seq) => !got.has(seq)).length;
-    extra += got.size - want.filter((seq) => got.has(seq)).length;
+    const want = new Set(load.accepted.get(channel)!);
+    const got = listener.deliveredIds.get(channel)!;
+    lost += [...want].filter((id) => !got.includes(id)).length;
+    // Delivered twice, or never accepted: both are extra.
+    extra += got.length - new Set(got.filter((id) => want.has(id))).size;
   }
   const published = [...load.accepted.values()].reduce((n, list) => n + list.length, 0);
   console.log(

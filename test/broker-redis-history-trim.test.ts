@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Broker } from '@herald/broker';
-import { request } from '@herald/broker/conformance';
+import { eventRequest, publishMany, publishOne } from '../packages/broker/test/conformance.js';
 import { createRedisBroker, KeyLayout } from '@herald/broker/redis';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis.js';
 
@@ -57,7 +57,7 @@ describe('history trimmed in chunks (one Redis)', () => {
       const seqs: string[] = [];
       const lengths = new Set<number>();
       for (let n = 1; n <= size + 4 * chunk + 3; n++) {
-        seqs.push((await broker.publish(request(ch))).seq);
+        seqs.push(await publishOne(broker, ch));
         const length = await admin.xlen(keys.stream(ch));
         lengths.add(length);
         expect(length).toBeLessThanOrEqual(size + chunk);
@@ -80,13 +80,7 @@ describe('history trimmed in chunks (one Redis)', () => {
     await withBroker(size, async (broker) => {
       const ch = 'trim:batch';
       const seqs: string[] = [];
-      for (let round = 0; round < 3; round++) {
-        const results = await broker.publishBatch(Array.from({ length: 450 }, () => request(ch)));
-        for (const result of results) {
-          if (result instanceof Error) throw result;
-          seqs.push(result.seq);
-        }
-      }
+      for (let round = 0; round < 3; round++) seqs.push(...(await publishMany(broker, ch, 450)));
       const floor = seqs.length - size - 1;
       const complete = await broker.history(ch, seqs[floor]!);
       expect(complete).toMatchObject({ complete: true });
@@ -100,10 +94,15 @@ describe('history trimmed in chunks (one Redis)', () => {
     const chunk = 20;
     await withBroker(size, async (broker) => {
       const ch = 'trim:cost';
-      await broker.publishBatch(Array.from({ length: size + chunk }, () => request(ch)));
+      // Full: one call of size + chunk events.
+      const filled = await broker.publishEvents(Array.from({ length: size + chunk }, () => eventRequest([ch])));
+      expect(filled.filter((result) => result instanceof Error)).toEqual([]);
       await admin.config('RESETSTAT');
       const publishes = 10 * chunk;
-      for (let i = 0; i < publishes; i++) await broker.publish(request(ch));
+      for (let i = 0; i < publishes; i++) {
+        const [result] = await broker.publishEvents([eventRequest([ch])]);
+        if (result instanceof Error) throw result;
+      }
       const calls = await commandCalls();
       // Every publish appends; one trim, and one single-entry read, per chunk.
       expect(calls.get('xadd')).toBe(publishes);

@@ -6,8 +6,9 @@
  * history must cover the gap (or say it cannot, when Redis lost its data).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerUnavailableError, type Broker, type PublishRequest, type PublishResult } from '@herald/broker';
-import { RecordingListener, request } from '@herald/broker/conformance';
+import { BrokerUnavailableError, type Broker } from '@herald/broker';
+import type { EventInput } from '@herald/protocol';
+import { RecordingListener, eventRequest, makeEvent, publishOne } from '../packages/broker/test/conformance.js';
 import { createRedisBroker, keySlot, type RedisBroker, type RedisConnectionOptions } from '@herald/broker/redis';
 import { compareSeq } from '@herald/protocol';
 import { Redis } from 'ioredis';
@@ -28,12 +29,16 @@ async function node(connection: RedisConnectionOptions, keyPrefix: string): Prom
   return { broker, listener };
 }
 
-/** What a producer does on 503: retry until Redis takes the event, within a bound. */
-async function publishWithRetry(broker: Broker, publish: PublishRequest, timeoutMs = 20_000): Promise<PublishResult> {
+/**
+ * What a producer does on 503: retry the same event (same id) until Redis takes it,
+ * within a bound; resolves with its seq. A retry of an attempt that did land is a
+ * duplicate and publishes nothing.
+ */
+async function publishWithRetry(broker: Broker, channel: string, event: EventInput = makeEvent(), timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await broker.publish(publish);
+      return await publishOne(broker, channel, event);
     } catch (error) {
       if (!(error instanceof BrokerUnavailableError) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -67,28 +72,28 @@ describe('Redis engine reconnection (one Redis)', () => {
     const pub = await node({ url: redis.url }, keyPrefix);
     const ch = channel();
     await sub.broker.subscribe(ch);
-    const first = await pub.broker.publish(request(ch));
+    const first = await publishOne(pub.broker, ch);
     await sub.listener.waitFor(1);
 
     await redisCli(redis, 'CLIENT', 'KILL', 'TYPE', 'pubsub');
     await sub.listener.waitForDisconnects(1);
     expect(sub.broker.state).toBe('disconnected');
     // The command connection is untouched: publishing goes on during the gap.
-    const during = [await pub.broker.publish(request(ch)), await pub.broker.publish(request(ch))];
+    const during = [await publishOne(pub.broker, ch), await publishOne(pub.broker, ch)];
 
     await sub.listener.waitForResubscribes(1);
     expect(sub.listener.disconnects).toBe(1);
     expect(sub.broker.state).toBe('ready');
-    const after = await pub.broker.publish(request(ch));
+    const after = await publishOne(pub.broker, ch);
     await sub.listener.waitFor(2);
     const live = sub.listener.received.map((r) => r.seq);
-    expect(live.at(-1)).toBe(after.seq);
+    expect(live.at(-1)).toBe(after);
     for (let i = 1; i < live.length; i++) expect(compareSeq(live[i - 1]!, live[i]!)).toBeLessThan(0);
 
     // The hub's gap fill: everything after the last seq delivered before the loss.
-    const filled = await sub.broker.history(ch, first.seq);
+    const filled = await sub.broker.history(ch, first);
     expect(filled.complete).toBe(true);
-    if (filled.complete) expect(filled.publications.map((p) => p.seq)).toEqual([...during.map((r) => r.seq), after.seq]);
+    if (filled.complete) expect(filled.publications.map((p) => p.seq)).toEqual([...during, after]);
   });
 
   it('reports the loss of its command connection the same way, as the cue to fill gaps', async () => {
@@ -97,7 +102,7 @@ describe('Redis engine reconnection (one Redis)', () => {
     const pub = await node({ url: redis.url }, keyPrefix);
     const ch = channel();
     await sub.broker.subscribe(ch);
-    const first = await pub.broker.publish(request(ch));
+    const first = await publishOne(pub.broker, ch);
     await sub.listener.waitFor(1);
 
     // Normal (non pub/sub) connections: both brokers' command clients.
@@ -105,10 +110,10 @@ describe('Redis engine reconnection (one Redis)', () => {
     await sub.listener.waitForDisconnects(1);
     await sub.listener.waitForResubscribes(1);
     expect(sub.broker.state).toBe('ready');
-    const after = await publishWithRetry(pub.broker, request(ch));
+    const after = await publishWithRetry(pub.broker, ch);
     await sub.listener.waitFor(2);
-    expect(sub.listener.received.map((r) => r.seq)).toEqual([first.seq, after.seq]);
-    expect(await sub.broker.history(ch, first.seq)).toMatchObject({ complete: true, publications: [{ seq: after.seq }] });
+    expect(sub.listener.received.map((r) => r.seq)).toEqual([first, after]);
+    expect(await sub.broker.history(ch, first)).toMatchObject({ complete: true, publications: [{ seq: after }] });
   });
 
   it('fails fast while Redis is down, resubscribes when it is back, and reports lost history', async () => {
@@ -117,16 +122,16 @@ describe('Redis engine reconnection (one Redis)', () => {
     const pub = await node({ url: redis.url }, keyPrefix);
     const ch = channel();
     await sub.broker.subscribe(ch);
-    const before = await pub.broker.publish(request(ch));
+    const before = await publishOne(pub.broker, ch);
     await sub.listener.waitFor(1);
 
     await redis.kill();
     await sub.listener.waitForDisconnects(1);
     expect(sub.broker.state).toBe('disconnected');
-    await rejectsFast(() => pub.broker.publish(request(ch)));
-    await rejectsFast(() => pub.broker.history(ch, before.seq));
+    await rejectsFast(() => publishOne(pub.broker, ch));
+    await rejectsFast(() => pub.broker.history(ch, before));
     await rejectsFast(() => pub.broker.position(ch));
-    const batch = await pub.broker.publishBatch([request(ch), request(ch)]);
+    const batch = await pub.broker.publishEvents([eventRequest([ch]), eventRequest([ch])]);
     expect(batch.map((r) => r instanceof BrokerUnavailableError)).toEqual([true, true]);
     // Subscribing while disconnected resolves once the subscription is live.
     const late = channel('late');
@@ -136,15 +141,15 @@ describe('Redis engine reconnection (one Redis)', () => {
     await sub.listener.waitForResubscribes(1);
     await lateSubscribed;
     expect(sub.broker.state).toBe('ready');
-    const after = await publishWithRetry(pub.broker, request(ch));
-    const lateResult = await pub.broker.publish(request(late));
+    const after = await publishWithRetry(pub.broker, ch);
+    const lateSeq = await publishOne(pub.broker, late);
     await sub.listener.waitFor(3);
-    expect(sub.listener.received.map((r) => r.seq)).toEqual([before.seq, after.seq, lateResult.seq]);
-    expect(compareSeq(after.seq, before.seq)).toBeGreaterThan(0);
+    expect(sub.listener.received.map((r) => r.seq)).toEqual([before, after, lateSeq]);
+    expect(compareSeq(after, before)).toBeGreaterThan(0);
 
     // Redis restarted without persistence: the gap cannot be recovered, and history says so.
-    expect((await sub.broker.history(ch, before.seq)).complete).toBe(false);
-    expect(await sub.broker.history(ch, after.seq)).toEqual({ complete: true, publications: [] });
+    expect((await sub.broker.history(ch, before)).complete).toBe(false);
+    expect(await sub.broker.history(ch, after)).toEqual({ complete: true, publications: [] });
   });
 });
 
@@ -154,7 +159,7 @@ describe('Redis engine start', () => {
     await gone.stop();
     const broker = createRedisBroker({ url: gone.url }, { keyPrefix: uniquePrefix('unreachable'), startTimeoutMs: 500 });
     brokers.push(broker);
-    await expect(broker.publish(request(channel()))).rejects.toBeInstanceOf(BrokerUnavailableError);
+    await expect(broker.publishEvents([eventRequest([channel()])])).rejects.toBeInstanceOf(BrokerUnavailableError);
     const started = Date.now();
     await expect(broker.start(new RecordingListener())).rejects.toBeInstanceOf(BrokerUnavailableError);
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -182,7 +187,7 @@ describe('Redis engine reconnection (Redis Cluster)', () => {
     // Channels spread over the masters.
     const channels = Array.from({ length: 6 }, () => channel());
     await Promise.all(channels.map((ch) => sub.broker.subscribe(ch)));
-    const firsts = await Promise.all(channels.map((ch) => pub.broker.publish(request(ch))));
+    const firsts = await Promise.all(channels.map((ch) => publishOne(pub.broker, ch)));
     await sub.listener.waitFor(channels.length);
 
     await Promise.all(cluster.nodes.map((server) => redisCli(server, 'CLIENT', 'KILL', 'TYPE', 'pubsub')));
@@ -190,12 +195,12 @@ describe('Redis engine reconnection (Redis Cluster)', () => {
     await sub.listener.waitForResubscribes(1);
     expect(sub.broker.state).toBe('ready');
 
-    const afters = await Promise.all(channels.map((ch) => pub.broker.publish(request(ch))));
+    const afters = await Promise.all(channels.map((ch) => publishOne(pub.broker, ch)));
     await sub.listener.waitFor(channels.length * 2);
     const lastSeen = new Map(sub.listener.received.map((r) => [r.channel, r.seq]));
-    channels.forEach((ch, i) => expect(lastSeen.get(ch)).toBe(afters[i]!.seq));
+    channels.forEach((ch, i) => expect(lastSeen.get(ch)).toBe(afters[i]));
     for (const [i, ch] of channels.entries()) {
-      const filled = await sub.broker.history(ch, firsts[i]!.seq);
+      const filled = await sub.broker.history(ch, firsts[i]!);
       expect(filled).toMatchObject({ complete: true });
     }
   });
@@ -207,22 +212,22 @@ describe('Redis engine reconnection (Redis Cluster)', () => {
     const pub = await node(connection, keyPrefix);
     const ch = channel();
     await sub.broker.subscribe(ch);
-    const before = await pub.broker.publish(request(ch));
+    const before = await publishOne(pub.broker, ch);
     await sub.listener.waitFor(1);
 
     const owner = await ownerOf(cluster, keySlot(`{${ch}}`));
     await owner.kill();
     await sub.listener.waitForDisconnects(1);
-    await rejectsFast(() => pub.broker.publish(request(ch)), 4_000);
+    await rejectsFast(() => publishOne(pub.broker, ch), 4_000);
 
     await owner.restart();
     await cluster.waitUntilOk();
     await sub.listener.waitForResubscribes(1);
-    const after = await publishWithRetry(pub.broker, request(ch));
+    const after = await publishWithRetry(pub.broker, ch);
     await sub.listener.waitFor(2);
-    expect(sub.listener.received.map((r) => r.seq)).toEqual([before.seq, after.seq]);
+    expect(sub.listener.received.map((r) => r.seq)).toEqual([before, after]);
     // The restarted master lost the channel's data (no persistence).
-    expect((await sub.broker.history(ch, before.seq)).complete).toBe(false);
+    expect((await sub.broker.history(ch, before)).complete).toBe(false);
   });
 });
 

@@ -3,24 +3,16 @@
  * Publishing is synchronous inside the process, so it never disconnects and never
  * needs gap filling; history follows the same retention rules as the Redis engine.
  */
-import type {
-  Broker,
-  BrokerListener,
-  BrokerState,
-  EventPublishRequest,
-  EventPublishResult,
-  HistoryResult,
-  PublishRequest,
-  PublishResult,
-  RetentionOptions,
-} from './broker.js';
-import { BrokerUnavailableError, DEFAULT_RETENTION } from './broker.js';
+import type { Broker, BrokerListener, BrokerState, EventPublishRequest, EventPublishResult, HistoryResult } from './broker.js';
+import { BrokerUnavailableError } from './broker.js';
 import { MemoryBrokerStore, type PublicationSink } from './memory-store.js';
+import { retentionOf, type RetentionSettings } from './retention.js';
 
 export interface MemoryBrokerOptions {
-  /** Share one store between several instances to model several nodes. */
+  /** Share one store between several instances to model several nodes (its retention applies). */
   store?: MemoryBrokerStore;
-  retention?: Partial<RetentionOptions>;
+  /** Settings left out take their defaults; the engine derives its windows (`retentionOf`). */
+  retention?: Partial<RetentionSettings>;
 }
 
 export class MemoryBroker implements Broker, PublicationSink {
@@ -31,7 +23,7 @@ export class MemoryBroker implements Broker, PublicationSink {
   private readonly channels = new Set<string>();
 
   constructor(options: MemoryBrokerOptions = {}) {
-    this.store = options.store ?? new MemoryBrokerStore({ ...DEFAULT_RETENTION, ...options.retention });
+    this.store = options.store ?? new MemoryBrokerStore(retentionOf(options.retention));
   }
 
   get state(): BrokerState {
@@ -48,18 +40,6 @@ export class MemoryBroker implements Broker, PublicationSink {
     for (const channel of this.channels) this.store.removeSubscriber(channel, this);
     this.channels.clear();
     this.currentState = 'closed';
-  }
-
-  async publish(request: PublishRequest): Promise<PublishResult> {
-    this.assertOpen();
-    return this.store.publish(request.channel, request.template.head, request.template.tail, request.idempotencyKey);
-  }
-
-  async publishBatch(requests: readonly PublishRequest[]): Promise<Array<PublishResult | Error>> {
-    this.assertOpen();
-    return requests.map((request) =>
-      this.store.publish(request.channel, request.template.head, request.template.tail, request.idempotencyKey),
-    );
   }
 
   async publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {

@@ -1,30 +1,23 @@
 /**
- * The Broker: how edges and ingest processes share events.
+ * The Broker: how edges and ingest processes share events. Every engine (memory, one
+ * Redis, Redis Cluster) keeps the promises written on each member of `Broker` below;
+ * the conformance suite (packages/broker/test/conformance.ts) checks them on each.
  *
- * Delivery contract, for every engine:
- * - `publish` appends the event to the channel's history and hands it to live
- *   subscribers in one atomic step, and resolves with the channel's new `seq`. A
- *   resolved publish is in history: nothing accepted is lost while history retains it.
+ * Across the methods:
+ * - One entry publishes: `publishEvents`. An event goes to all of its channels, once per
+ *   event id; each publication gets the channel's next `seq` and is in history before
+ *   the call resolves.
  * - `seq` is strictly increasing per channel across every publisher of the cluster.
  * - Live delivery is at-most-once and in `seq` order per channel, to every broker
  *   instance subscribed to the channel. It is not reliable on its own: after a
  *   disconnection (`onDisconnected`, then `onResubscribed`) the listener fills the gap
  *   from `history`, which is the source of truth.
- * - `history(channel, since)` returns every retained event after `since`, in order,
- *   and says whether that is *all* events after `since` (`complete`), so a caller can
- *   tell a real gap (continuity lost) from a quiet channel. `since` = ORIGIN_SEQ (the
- *   caller saw the channel with no position: every event of it came later) is complete,
- *   with every event of the channel, while history still holds the first event of the
- *   channel's log (a log begins at the first publish of a channel with no position).
- * - Publishing the same `idempotencyKey` to the same channel again within the dedupe
- *   window publishes nothing and resolves with the first seq (`duplicate: true`).
- * - `publishEvents` publishes each event to all of its channels once per event id
- *   within `eventTtlMs`: a repeated id publishes nothing and resolves with the first
- *   attempt's channels (`duplicate: true`). An event resolves only once every channel
- *   has it; after an Error, retrying the same id completes it without duplicating it
- *   in any channel that already has it.
+ * - Every envelope is the same bytes live and from history.
  */
 import type { EnvelopeTemplate } from '@herald/protocol';
+
+// The engines' windows (see retention.ts), where the engines' parts have always found them.
+export type { RetentionOptions } from './retention.js';
 
 /**
  * Before every seq: the position of a channel that had none (new, or forgotten). History
@@ -32,18 +25,17 @@ import type { EnvelopeTemplate } from '@herald/protocol';
  */
 export const ORIGIN_SEQ = '0-0';
 
+/** One channel of an event (see `EventPublishRequest.requests`). */
 export interface PublishRequest {
   readonly channel: string;
   /** The envelope minus its seq, encoded once by the publisher. */
   readonly template: EnvelopeTemplate;
-  /** Per-channel dedupe key, usually the event id. */
+  /**
+   * Engine-internal: the per-channel dedupe key an engine gives a publication (the Redis
+   * Cluster path sets the event id, so that a retry does not publish a channel twice).
+   * `publishEvents` ignores what a caller sets here: it dedupes by the event id.
+   */
   readonly idempotencyKey?: string;
-}
-
-export interface PublishResult {
-  readonly seq: string;
-  /** True when the idempotency key was seen before: nothing was published this time. */
-  readonly duplicate: boolean;
 }
 
 /** One event for all of its channels (see `Broker.publishEvents`). */
@@ -111,9 +103,16 @@ export type BrokerState = 'connecting' | 'ready' | 'disconnected' | 'closed';
 export interface Broker {
   /** Engine name for logs and metrics: `memory`, `redis`, `redis-cluster`. */
   readonly kind: string;
-  /** Connects and starts delivering to the listener. */
+  /**
+   * Connects and starts delivering to the listener. Resolves once the broker is `ready`;
+   * rejects with BrokerUnavailableError when the backend cannot be reached in time.
+   */
   start(listener: BrokerListener): Promise<void>;
-  /** Closes connections; pending operations fail. */
+  /**
+   * Closes the broker: nothing is delivered any more, and a later publishEvents,
+   * subscribe, history or position rejects with BrokerUnavailableError instead of being
+   * dropped silently. The state is `closed`.
+   */
   stop(): Promise<void>;
   /**
    * Ready: connected and every subscription is live, except channels reported by
@@ -121,56 +120,55 @@ export interface Broker {
    */
   readonly state: BrokerState;
 
-  publish(request: PublishRequest): Promise<PublishResult>;
-  /** Publishes several events in one round trip where the engine can; results in order. */
-  publishBatch(requests: readonly PublishRequest[]): Promise<Array<PublishResult | Error>>;
   /**
-   * Publishes events to their channels with event-level idempotency, in as few round
-   * trips as the engine can; one result per event, in order. An id repeated inside one
-   * call publishes once (the later ones are duplicates).
+   * Publishes events to their channels, in as few round trips as the engine can; one
+   * result per event, in order (an Error for an event that failed, the others unaffected).
+   *
+   * - An event resolves only once every one of its channels has it: each publication is
+   *   appended to the channel's history and handed to live subscribers in one atomic
+   *   step, with the channel's next `seq`. Nothing accepted is lost while history
+   *   retains it.
+   * - Once per event id within `eventTtlMs`: a repeated id publishes nothing and resolves
+   *   with the first attempt's channels (`duplicate: true`), even when it names other
+   *   channels. An id repeated inside one call publishes once (the later ones are
+   *   duplicates).
+   * - After an Error, retrying the same id completes the event without duplicating it in
+   *   any channel that already has it.
+   * - The events of one call keep their order in each channel.
    */
   publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>>;
 
-  /** Resolves once live publications of the channel reach the listener. */
+  /**
+   * Resolves once live publications of the channel reach the listener (while
+   * disconnected, once the channel is live again).
+   */
   subscribe(channel: string): Promise<void>;
+  /**
+   * Stops live delivery of the channel to this instance. Of subscribe and unsubscribe
+   * calls made together (not awaited one by one), the last one wins.
+   */
   unsubscribe(channel: string): Promise<void>;
 
+  /**
+   * Every retained event of the channel after `since`, in seq order, and whether that is
+   * *all* events after `since` (`complete`), so a caller can tell a real gap (continuity
+   * lost) from a quiet channel. Incomplete says why: `unknown-channel` (no position),
+   * `future-seq` (`since` above the top), `trimmed` (events after `since` left history,
+   * by size or by age, while newer ones remain), `expired` (no event is retained any
+   * more: only a caller already at the top is complete). `since` = ORIGIN_SEQ (the caller saw the channel
+   * with no position: every event of it came later) is complete, with every event of the
+   * channel, while history still holds the first event of the channel's log (a log
+   * begins at the first publication of a channel with no position).
+   */
   history(channel: string, since: string): Promise<HistoryResult>;
 
   /**
    * The channel's newest seq (its top), or undefined when the channel has no known
-   * position. Remembered for HISTORY_META_TTL even after the events expired.
+   * position. Remembered for HISTORY_META_TTL even after the events expired, and a
+   * later publication continues above it.
    */
   position(channel: string): Promise<string | undefined>;
 }
-
-/** Retention settings shared by every engine. */
-export interface RetentionOptions {
-  /** Events kept per channel (HISTORY_SIZE). */
-  historySize: number;
-  /** How long events are kept (HISTORY_TTL). */
-  historyTtlMs: number;
-  /**
-   * How long a channel's position (its top seq) is remembered after its history
-   * expired, so that a client of a quiet channel can still resume without a gap.
-   */
-  historyMetaTtlMs: number;
-  /** Per-channel idempotency window. */
-  dedupeTtlMs: number;
-  /**
-   * Event-level idempotency window of `publishEvents` (IDEMPOTENCY_TTL). Longer than
-   * `dedupeTtlMs`, which only has to cover the retries of an attempt that failed.
-   */
-  eventTtlMs: number;
-}
-
-export const DEFAULT_RETENTION: RetentionOptions = {
-  historySize: 1000,
-  historyTtlMs: 10 * 60_000,
-  historyMetaTtlMs: 30 * 24 * 3_600_000,
-  dedupeTtlMs: 10 * 60_000,
-  eventTtlMs: 24 * 3_600_000,
-};
 
 export class BrokerUnavailableError extends Error {
   override readonly name = 'BrokerUnavailableError';

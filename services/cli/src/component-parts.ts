@@ -1,10 +1,10 @@
 /**
  * What every mode's wiring shares: the parts a process is given, and the broker and
- * admission settings derived from the configuration. Apart from components.ts, so the
+ * admission settings read from the configuration. Apart from components.ts, so the
  * Redis wiring (loaded lazily from there) does not import its loader back.
  */
 import type { Admission, Revocations } from '@herald/admission';
-import type { Broker, RetentionOptions } from '@herald/broker';
+import type { Broker, RetentionSettings } from '@herald/broker';
 import type { EventPublisher } from '@herald/ingest';
 import type { HeraldConfig } from '@herald/runtime';
 
@@ -19,17 +19,13 @@ export interface Components {
   close(): Promise<void>;
 }
 
-const TEN_MINUTES = 10 * 60_000;
-
-export function retentionFromConfig(config: HeraldConfig): RetentionOptions {
+/** The retention settings of the configuration; the broker derives its windows from them (`retentionOf`). */
+export function retentionSettings(config: HeraldConfig): RetentionSettings {
   return {
     historySize: config.HISTORY_SIZE,
     historyTtlMs: config.HISTORY_TTL,
-    historyMetaTtlMs: Math.max(config.HISTORY_META_TTL, config.HISTORY_TTL),
-    // The broker's per-channel dedupe covers retries of an attempt that failed half-way;
-    // it ends well before the event-level record so an expired id publishes again.
-    dedupeTtlMs: Math.min(Math.floor(config.IDEMPOTENCY_TTL / 2), Math.max(config.HISTORY_TTL, TEN_MINUTES)),
-    eventTtlMs: config.IDEMPOTENCY_TTL,
+    historyMetaTtlMs: config.HISTORY_META_TTL,
+    idempotencyTtlMs: config.IDEMPOTENCY_TTL,
   };
 }
 

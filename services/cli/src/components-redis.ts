@@ -9,7 +9,7 @@ import { createRedisBroker } from '@herald/broker/redis';
 import { StreamConsumer, type EventPublisher } from '@herald/ingest';
 import { DEFAULT_KEY_PREFIX, closeClient, createRedisClient, whenReady, type ClientRole, type RedisClient, type RedisConnectionOptions, type RedisTlsOptions } from '@herald/redis';
 import { readRedisCaFile, type HeraldConfig, type Logger, type Service } from '@herald/runtime';
-import { admissionLimits, retentionFromConfig, type Components } from './component-parts.js';
+import { admissionLimits, retentionSettings, type Components } from './component-parts.js';
 import { createRedisRevocations } from './revocations-redis.js';
 
 /**
@@ -49,7 +49,7 @@ export async function createRedisComponents(config: HeraldConfig, nodeId: string
 
   const broker = createRedisBroker(connection, {
     keyPrefix,
-    retention: retentionFromConfig(config),
+    retention: retentionSettings(config),
     logger: logger.child({ component: 'broker' }),
     connectionName: nodeId,
     // A publish keeps following the cluster this long; the edge keeps the broker's default.

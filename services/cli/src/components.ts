@@ -4,14 +4,14 @@
 import { MemoryAdmission, MemoryRevocations } from '@herald/admission';
 import { MemoryBroker } from '@herald/broker';
 import { ConfigError, type HeraldConfig, type Logger, type Service } from '@herald/runtime';
-import { admissionLimits, retentionFromConfig, type Components } from './component-parts.js';
+import { admissionLimits, retentionSettings, type Components } from './component-parts.js';
 
-export { admissionLimits, retentionFromConfig, type Components } from './component-parts.js';
+export { admissionLimits, retentionSettings, type Components } from './component-parts.js';
 
 /** `herald start`: everything in this process's memory. */
 export function memoryComponents(config: HeraldConfig): Components {
   return {
-    broker: new MemoryBroker({ retention: retentionFromConfig(config) }),
+    broker: new MemoryBroker({ retention: retentionSettings(config) }),
     admission: new MemoryAdmission(admissionLimits(config)),
     revocations: new MemoryRevocations(),
     close: async () => {},

@@ -39,19 +39,8 @@ import {
   type PubSubLink,
   type RedisClient,
 } from '@herald/redis';
-import {
-  BrokerUnavailableError,
-  DEFAULT_RETENTION,
-  type Broker,
-  type BrokerListener,
-  type BrokerState,
-  type EventPublishRequest,
-  type EventPublishResult,
-  type HistoryResult,
-  type PublishRequest,
-  type PublishResult,
-  type RetentionOptions,
-} from '../broker.js';
+import { BrokerUnavailableError, type Broker, type BrokerListener, type BrokerState, type EventPublishRequest, type EventPublishResult, type HistoryResult } from '../broker.js';
+import { retentionOf, type RetentionOptions, type RetentionSettings } from '../retention.js';
 import { RedisChannelStore } from './channel-store.js';
 import { RedisEventStore } from './event-store.js';
 import { toBrokerError } from './errors.js';
@@ -67,7 +56,8 @@ export interface RedisBrokerOptions {
   subscriber: RedisClient;
   /** Prefix of every key and channel (default `herald`). */
   keyPrefix?: string;
-  retention?: Partial<RetentionOptions>;
+  /** Settings left out take their defaults; the engine derives its windows (`retentionOf`). */
+  retention?: Partial<RetentionSettings>;
   logger?: BrokerLogger;
   /** Upper bound of publish/history/position before BrokerUnavailableError (default 3000). */
   operationTimeoutMs?: number;
@@ -85,6 +75,7 @@ const MAX_RESTORE_DELAY_MS = 1_000;
 export class RedisBroker implements Broker {
   readonly kind: 'redis' | 'redis-cluster';
   readonly keys: KeyLayout;
+  /** The windows derived from the settings. */
   readonly retention: RetentionOptions;
 
   private readonly client: RedisClient;
@@ -121,7 +112,7 @@ export class RedisBroker implements Broker {
     this.client = options.client;
     this.subscriber = options.subscriber;
     this.keys = new KeyLayout(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
-    this.retention = { ...DEFAULT_RETENTION, ...options.retention };
+    this.retention = retentionOf(options.retention);
     this.logger = options.logger;
     this.operationTimeoutMs = options.operationTimeoutMs ?? 3_000;
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
@@ -180,16 +171,6 @@ export class RedisBroker implements Broker {
     this.client.off('close', this.onCommandsDown);
     this.client.off('ready', this.onLinkUp);
     if (this.closeClientsOnStop) await Promise.all([closeClient(this.client), closeClient(this.subscriber)]);
-  }
-
-  async publish(request: PublishRequest): Promise<PublishResult> {
-    this.assertUsable();
-    return this.store.publish(request);
-  }
-
-  async publishBatch(requests: readonly PublishRequest[]): Promise<Array<PublishResult | Error>> {
-    this.assertUsable();
-    return this.store.publishBatch(requests);
   }
 
   async publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {

@@ -8,10 +8,17 @@
  */
 import { isValidSeq } from '@herald/protocol';
 import { runScript, runScriptBuffer, runScriptCalls, withDeadline, type KeyLayout, type RedisTopology, type ScriptArg } from '@herald/redis';
-import { BrokerUnavailableError, type HistoryResult, type Publication, type PublishRequest, type PublishResult, type RetentionOptions } from '../broker.js';
+import { BrokerUnavailableError, type HistoryResult, type Publication, type PublishRequest, type RetentionOptions } from '../broker.js';
 import { toBrokerError } from './errors.js';
 import { HistoryCode } from './lua.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
+
+/** One publication's outcome (engine-internal: the Broker publishes whole events). */
+export interface PublishResult {
+  readonly seq: string;
+  /** True when the request's idempotency key was seen before: nothing was published this time. */
+  readonly duplicate: boolean;
+}
 
 const HISTORY_REASONS = {
   [HistoryCode.unknownChannel]: 'unknown-channel',

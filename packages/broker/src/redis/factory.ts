@@ -12,13 +12,14 @@
  * Both are lazy: nothing connects before `start()`.
  */
 import { createRedisClient, type RedisConnectionOptions } from '@herald/redis';
-import type { RetentionOptions } from '../broker.js';
+import type { RetentionSettings } from '../retention.js';
 import { RedisBroker } from './broker-redis.js';
 import type { BrokerLogger } from './logger.js';
 
 export interface CreateRedisBrokerOptions {
   keyPrefix?: string;
-  retention?: Partial<RetentionOptions>;
+  /** Settings left out take their defaults; the broker derives its windows (`retentionOf`). */
+  retention?: Partial<RetentionSettings>;
   logger?: BrokerLogger;
   /** Per-command timeout of the command client (default 2000 ms). */
   commandTimeoutMs?: number;

@@ -91,10 +91,16 @@ export class StatsPublisher {
     const stats = this.take();
     // A broker that is down or slow gets no queue of stale stats: skip this second.
     if (this.inFlight || this.broker.state !== 'ready') return;
+    // A fresh id per message: the broker publishes an id once, so a reused one would be
+    // dropped. Like every event's, the id is remembered for IDEMPOTENCY_TTL (on Redis, one
+    // small key per node per second).
     const event = { type: STATS_EVENT_TYPE, id: `st_${randomUUID()}`, timestamp: new Date(stats.at).toISOString(), data: JSON.stringify(stats) };
     this.inFlight = true;
     this.broker
-      .publish({ channel: STATS_CHANNEL, template: envelopeTemplate(event, STATS_CHANNEL) })
+      .publishEvents([{ id: event.id, requests: [{ channel: STATS_CHANNEL, template: envelopeTemplate(event, STATS_CHANNEL) }] }])
+      .then(([result]) => {
+        if (result instanceof Error) throw result;
+      })
       .catch((error: unknown) => {
         const now = Date.now();
         if (now - this.lastFailureLog < FAILURE_LOG_INTERVAL_MS) return;

@@ -3,18 +3,18 @@
  * a key prefix of its own for every test).
  */
 import { afterAll, beforeAll } from 'vitest';
-import { Redis } from 'ioredis';
-import { brokerConformance } from '@herald/broker/conformance';
-import { createRedisBroker, type RedisBroker } from '@herald/broker/redis';
-import { deleteKeys, startRedis, uniquePrefix, type RedisServer } from './support/redis.js';
+import { createRedisClient, whenReady, type RedisClient } from '@herald/redis';
+import { brokerConformance } from './conformance.js';
+import { createRedisBroker, type RedisBroker } from '../src/redis.js';
+import { deleteKeys, startRedis, uniquePrefix, type RedisServer } from '../../../test/support/redis.js';
 
 let redis: RedisServer;
-let admin: Redis;
+let admin: RedisClient;
 
 beforeAll(async () => {
   redis = await startRedis();
-  admin = new Redis(redis.url);
-  admin.on('error', () => undefined);
+  admin = createRedisClient({ url: redis.url }, 'commands', { name: 'conformance-admin' });
+  await whenReady(admin, 10_000);
 });
 
 afterAll(async () => {

@@ -1,14 +1,16 @@
+/** The broker conformance suite on the memory engine (instances sharing one store are the nodes). */
 import { brokerConformance } from './conformance.js';
-import { MemoryBroker } from './broker-memory.js';
-import { MemoryBrokerStore } from './memory-store.js';
-import { DEFAULT_RETENTION, type Broker } from './broker.js';
+import { MemoryBroker } from '../src/broker-memory.js';
+import { MemoryBrokerStore } from '../src/memory-store.js';
+import { retentionOf } from '../src/retention.js';
+import type { Broker } from '../src/broker.js';
 
 brokerConformance('memory', async () => {
   let store: MemoryBrokerStore | undefined;
   const created: Broker[] = [];
   return {
     async create(retention) {
-      store ??= new MemoryBrokerStore({ ...DEFAULT_RETENTION, ...retention });
+      store ??= new MemoryBrokerStore(retentionOf(retention));
       const broker = new MemoryBroker({ store });
       created.push(broker);
       return broker;

@@ -3,18 +3,18 @@
  * (one cluster for the file, a key prefix of its own for every test).
  */
 import { afterAll, beforeAll } from 'vitest';
-import { Cluster } from 'ioredis';
-import { brokerConformance } from '@herald/broker/conformance';
-import { createRedisBroker, type RedisBroker } from '@herald/broker/redis';
-import { deleteKeys, startRedisCluster, uniquePrefix, type RedisClusterHandle } from './support/redis.js';
+import { createRedisClient, whenReady, type RedisClient } from '@herald/redis';
+import { brokerConformance } from './conformance.js';
+import { createRedisBroker, type RedisBroker } from '../src/redis.js';
+import { deleteKeys, startRedisCluster, uniquePrefix, type RedisClusterHandle } from '../../../test/support/redis.js';
 
 let cluster: RedisClusterHandle;
-let admin: Cluster;
+let admin: RedisClient;
 
 beforeAll(async () => {
   cluster = await startRedisCluster(3);
-  admin = new Cluster([...cluster.startupNodes]);
-  admin.on('error', () => undefined);
+  admin = createRedisClient({ clusterNodes: cluster.startupNodes }, 'commands', { name: 'conformance-admin' });
+  await whenReady(admin, 10_000);
 });
 
 afterAll(async () => {
