@@ -186,7 +186,17 @@ export function chartsFor(result) {
       const what = `${result.options.nodes} edges, ${result.options.connections} connections, ${result.options.rate} events/s, ${Math.round(result.options.churnShare * 100)}% churn/s`;
       return [
         { suffix: '-rss', svg: timeLines({ title: `soak: RSS per edge (${what})`, subtitle: sub, yLabel: 'RSS MiB', series: perEdge('rss', 2 ** 20), zero: false }) },
-        { suffix: '-heap', svg: timeLines({ title: 'soak: V8 heap used per edge', subtitle: sub, yLabel: 'heap used MiB', series: perEdge('heapUsed', 2 ** 20), zero: false }) },
+        {
+          suffix: '-heap',
+          svg: timeLines({
+            title: 'soak: V8 heap per edge, used (solid) and reserved (dashed)',
+            subtitle: sub,
+            yLabel: 'MiB',
+            // Runs sampled before heapTotal was recorded draw the used line alone.
+            series: [...perEdge('heapUsed', 2 ** 20), ...perEdge('heapTotal', 2 ** 20).map((s) => ({ ...s, name: `${s.name} reserved`, dashed: true }))],
+            zero: false,
+          }),
+        },
         { suffix: '-lag', svg: timeLines({ title: 'soak: delivery lag per edge (publish to send, mean over each 10 s)', subtitle: sub, yLabel: 'ms', series: perEdge('deliveryLagMeanMs') }) },
         { suffix: '-loop', svg: timeLines({ title: 'soak: event-loop delay per edge (p99)', subtitle: sub, yLabel: 'ms', series: perEdge('eventLoopDelayP99Ms') }) },
       ];

@@ -159,7 +159,8 @@ export function timeLines({ title, subtitle, yLabel, series, zero = true, width 
   for (let m = 0; m <= minutes; m += step) parts.push(`<text x="${x(m * 60).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle">${m}</text>`);
   for (const s of series) {
     const pts = s.points.filter(([, v]) => Number.isFinite(v));
-    if (pts.length > 1) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`);
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    if (pts.length > 1) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`);
   }
   parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${width - right}" y2="${top + plotH}" stroke="#111"/>`);
   parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 40}" text-anchor="middle" fill="#333">minutes since the start of the soak</text>`);
