@@ -16,8 +16,9 @@
  */
 import type { EnvelopeTemplate } from '@herald/protocol';
 
-// The engines' windows (see retention.ts), where the engines' parts have always found them.
-export type { RetentionOptions } from './retention.js';
+// The engines' windows live in retention.ts; also exported here, where the engines' parts
+// and bench/experiments/memory-dedupe.mjs (which imports dist/broker.js) find them.
+export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
 
 /**
  * Before every seq: the position of a channel that had none (new, or forgotten). History
