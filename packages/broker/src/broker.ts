@@ -123,7 +123,9 @@ export interface Broker {
 
   /**
    * Publishes events to their channels, in as few round trips as the engine can; one
-   * result per event, in order (an Error for an event that failed, the others unaffected).
+   * result per event, in order: an Error for an event that failed (BrokerUnavailableError
+   * when the backend could not be reached: retry the event), which may be every event of
+   * the call.
    *
    * - An event resolves only once every one of its channels has it: each publication is
    *   appended to the channel's history and handed to live subscribers in one atomic
@@ -156,10 +158,10 @@ export interface Broker {
    * lost) from a quiet channel. Incomplete says why: `unknown-channel` (no position),
    * `future-seq` (`since` above the top), `trimmed` (events after `since` left history,
    * by size or by age, while newer ones remain), `expired` (no event is retained any
-   * more: only a caller already at the top is complete). `since` = ORIGIN_SEQ (the caller saw the channel
-   * with no position: every event of it came later) is complete, with every event of the
-   * channel, while history still holds the first event of the channel's log (a log
-   * begins at the first publication of a channel with no position).
+   * more: only a caller already at the top is complete). `since` = ORIGIN_SEQ (the
+   * caller saw the channel with no position: every event of it came later) is complete,
+   * with every event of the channel, while history still holds the first event of the
+   * channel's log (a log begins at the first publication of a channel with no position).
    */
   history(channel: string, since: string): Promise<HistoryResult>;
 
