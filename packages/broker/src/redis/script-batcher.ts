@@ -9,6 +9,14 @@
  * runs them back to back, and the edges receive their publications in one read and
  * flush them to each socket in one write.
  *
+ * One pipeline is in flight at a time (group commit): calls made while it is out wait
+ * for its replies and then leave together. A lone call on a quiet ingest leaves at the
+ * next turn as before; under load the batches grow with the load instead of depending
+ * on how requests happen to line up in time, at the cost of at most one Redis round
+ * trip of waiting. Without it, concurrent requests drift apart and each goes alone,
+ * and every process on the path (Redis, each edge, each client) pays per event what a
+ * batch would have shared. bench: fanout at 1k subscribers, one event per request.
+ *
  * The calls stay separate commands: each has its own reply and its own error, and a
  * failure of one fails only its caller. Callers are concurrent and unordered (each
  * waits for its own reply), so nothing orders one call before another; a caller whose
@@ -28,7 +36,13 @@ interface PendingCall {
 export class ScriptBatcher {
   private pending: PendingCall[] = [];
   private scheduled = false;
+  /** A pipeline (or lone call) is out and has not replied yet. */
+  private inFlight = false;
   private readonly flushPending = (): void => this.flush();
+  private readonly landed = (): void => {
+    this.inFlight = false;
+    if (this.pending.length > 0 && !this.scheduled) this.flush();
+  };
 
   constructor(
     private readonly client: RedisClient,
@@ -39,7 +53,8 @@ export class ScriptBatcher {
   run(keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.pending.push({ keys, args, resolve, reject });
-      if (!this.scheduled) {
+      // While a call is out, `landed` sends what gathered meanwhile.
+      if (!this.scheduled && !this.inFlight) {
         this.scheduled = true;
         // setImmediate, not a microtask: requests read in the same poll phase join in.
         setImmediate(this.flushPending);
@@ -49,16 +64,23 @@ export class ScriptBatcher {
 
   private flush(): void {
     this.scheduled = false;
+    if (this.inFlight) return;
     const calls = this.pending;
     this.pending = [];
+    if (calls.length === 0) return;
+    this.inFlight = true;
     if (calls.length === 1) {
       const call = calls[0]!;
-      this.evalsha(call).then(call.resolve, (error: unknown) => this.retryOrFail(call, error));
+      const sent = this.evalsha(call);
+      sent.then(this.landed, this.landed);
+      sent.then(call.resolve, (error: unknown) => this.retryOrFail(call, error));
       return;
     }
     const pipeline = this.client.pipeline();
     for (const call of calls) pipeline.call('evalsha', this.script.sha, call.keys.length, ...call.keys, ...call.args);
-    pipeline.exec().then(
+    const sent = pipeline.exec();
+    sent.then(this.landed, this.landed);
+    sent.then(
       (replies) => {
         calls.forEach((call, i) => {
           const reply = replies?.[i];
