@@ -25,6 +25,8 @@ type Pipeline = ReturnType<RedisClient['pipeline']>;
 
 export class LuaScript {
   readonly sha: string;
+  /** Clients this script was sent to with its body: EVALSHA is enough from then on. */
+  private readonly sentTo = new WeakSet<object>();
 
   constructor(
     /** For errors and logs. */
@@ -32,6 +34,20 @@ export class LuaScript {
     readonly source: string,
   ) {
     this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /**
+   * Whether a call on this client must carry the body, and from now on not: the first
+   * call on a client goes as EVAL, so that it is not answered NOSCRIPT and resent after
+   * commands sent behind it (a fire-and-forget call, then a read of what it wrote, would
+   * see the read first). Calls behind it on the same connection find the script cached.
+   * Only a node that lost its scripts (a restart, SCRIPT FLUSH, another node of a
+   * Cluster) still answers NOSCRIPT, and the call is resent with its body.
+   */
+  needsBody(client: object): boolean {
+    if (this.sentTo.has(client)) return false;
+    this.sentTo.add(client);
+    return true;
   }
 }
 
@@ -41,6 +57,7 @@ export function isNoScript(error: unknown): boolean {
 
 /** Runs the script; replies with strings (integers as numbers). */
 export async function runScript(client: ScriptClient, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  if (script.needsBody(client)) return client.call('eval', script.source, keys.length, ...keys, ...args);
   try {
     return await client.call('evalsha', script.sha, keys.length, ...keys, ...args);
   } catch (error) {
@@ -51,6 +68,7 @@ export async function runScript(client: ScriptClient, script: LuaScript, keys: r
 
 /** Runs the script; bulk replies arrive as Buffers. */
 export async function runScriptBuffer(client: ScriptClient, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  if (script.needsBody(client)) return client.callBuffer('eval', script.source, keys.length, ...keys, ...args);
   try {
     return await client.callBuffer('evalsha', script.sha, keys.length, ...keys, ...args);
   } catch (error) {

@@ -24,7 +24,7 @@
  * `runScriptCalls` instead. NOSCRIPT (the node restarted or its scripts were flushed)
  * means that call did not run: it is sent again alone with the script's body.
  */
-import { isNoScript, type LuaScript, type RedisClient, type ScriptArg } from '@herald/redis';
+import { isNoScript, queueScript, runScript, type LuaScript, type RedisClient, type ScriptArg } from '@herald/redis';
 
 interface PendingCall {
   readonly keys: readonly string[];
@@ -71,13 +71,14 @@ export class ScriptBatcher {
     this.inFlight = true;
     if (calls.length === 1) {
       const call = calls[0]!;
-      const sent = this.evalsha(call);
+      const sent = runScript(this.client, this.script, call.keys, call.args);
       sent.then(this.landed, this.landed);
-      sent.then(call.resolve, (error: unknown) => this.retryOrFail(call, error));
+      sent.then(call.resolve, (error: unknown) => call.reject(asError(error)));
       return;
     }
     const pipeline = this.client.pipeline();
-    for (const call of calls) pipeline.call('evalsha', this.script.sha, call.keys.length, ...call.keys, ...call.args);
+    const withBody = this.script.needsBody(this.client);
+    calls.forEach((call, i) => queueScript(pipeline, this.script, call.keys, call.args, withBody && i === 0));
     const sent = pipeline.exec();
     sent.then(this.landed, this.landed);
     sent.then(
@@ -93,10 +94,6 @@ export class ScriptBatcher {
         for (const call of calls) call.reject(asError(error));
       },
     );
-  }
-
-  private evalsha(call: PendingCall): Promise<unknown> {
-    return this.client.call('evalsha', this.script.sha, call.keys.length, ...call.keys, ...call.args);
   }
 
   private retryOrFail(call: PendingCall, error: unknown): void {
