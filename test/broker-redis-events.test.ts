@@ -30,6 +30,31 @@ const engines = [
 ];
 
 describe.each(engines)('publishEvents after a half-done attempt: $name', (engine) => {
+  it("remembers an event's id for its own idTtlMs when it sets one, else for the broker's window", async () => {
+    const keyPrefix = uniquePrefix('idttl');
+    const keys = new KeyLayout(keyPrefix);
+    const broker: RedisBroker = engine.broker(keyPrefix);
+    const admin = engine.admin();
+    try {
+      await broker.start(silent);
+      const short = makeEvent();
+      const usual = makeEvent();
+      const [first] = await broker.publishEvents([{ ...eventRequest(['merchant:m_idttl'], short), idTtlMs: 5_000 }, eventRequest(['merchant:m_idttl'], usual)]);
+      expect(first).toEqual({ duplicate: false, channels: ['merchant:m_idttl'] });
+      const shortTtl = await admin.pttl(keys.event(short.id!));
+      expect(shortTtl).toBeGreaterThan(0);
+      expect(shortTtl).toBeLessThanOrEqual(5_000);
+      // The default window (IDEMPOTENCY_TTL, a day unless set).
+      expect(await admin.pttl(keys.event(usual.id!))).toBeGreaterThan(3_600_000);
+      // Within its window, a repeat is still a duplicate.
+      const [again] = await broker.publishEvents([{ ...eventRequest(['merchant:m_idttl'], short), idTtlMs: 5_000 }]);
+      expect(again).toEqual({ duplicate: true, channels: ['merchant:m_idttl'] });
+    } finally {
+      await broker.stop();
+      admin.disconnect();
+    }
+  });
+
   it('publishes to the missing channel only, then reports the event done', async () => {
     const keyPrefix = uniquePrefix('events');
     const keys = new KeyLayout(keyPrefix);

@@ -45,6 +45,13 @@ export interface EventPublishRequest {
   readonly id: string;
   /** One request per target channel, in order; the engine dedupes them by `id`. */
   readonly requests: readonly PublishRequest[];
+  /**
+   * How long the id is remembered, when not the broker's `eventTtlMs` (IDEMPOTENCY_TTL).
+   * A publisher whose only retries are its own, within seconds (a node's stats every
+   * second), passes a short window so that its ids do not pile up in the backend for a
+   * day.
+   */
+  readonly idTtlMs?: number;
 }
 
 export interface EventPublishResult {

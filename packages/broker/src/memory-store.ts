@@ -97,11 +97,12 @@ export class MemoryBrokerStore {
     if (known && known.expiresAt > now) return { duplicate: true, channels: known.channels };
     let duplicate = event.requests.length > 0;
     for (const { channel, template } of event.requests) {
-      if (!this.publish(channel, template.head, template.tail, event.id).duplicate) duplicate = false;
+      // No per-channel key: this step is atomic, so the event's record alone dedupes it.
+      if (!this.publish(channel, template.head, template.tail, undefined).duplicate) duplicate = false;
     }
     const channels = event.requests.map((request) => request.channel);
     this.events.delete(event.id);
-    this.events.set(event.id, { channels, expiresAt: now + this.retention.eventTtlMs });
+    this.events.set(event.id, { channels, expiresAt: now + (event.idTtlMs ?? this.retention.eventTtlMs) });
     return { duplicate, channels };
   }
 

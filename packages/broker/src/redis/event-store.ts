@@ -34,7 +34,7 @@ export class RedisEventStore {
     private readonly timeoutMs: number,
   ) {
     this.eventTtl = String(Math.max(1, Math.floor(retention.eventTtlMs)));
-    this.scriptHead = [...channels.publishTail, this.eventTtl];
+    this.scriptHead = channels.publishTail;
   }
 
   publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
@@ -83,9 +83,10 @@ export class RedisEventStore {
   private eventsCommand(events: readonly EventPublishRequest[]): [string[], ScriptArg[]] {
     const keys: string[] = [];
     const args: ScriptArg[] = [...this.scriptHead];
-    for (const { id, requests } of events) {
+    for (const event of events) {
+      const { id, requests } = event;
       keys.push(this.keys.event(id));
-      args.push(requests.length, JSON.stringify(requests.map((request) => request.channel)));
+      args.push(this.idTtlOf(event), requests.length, JSON.stringify(requests.map((request) => request.channel)));
       for (const { channel, template } of requests) {
         keys.push(this.keys.stream(channel), this.keys.meta(channel), this.keys.dedupe(channel, id));
         args.push(this.keys.pubsub(channel), template.head, template.tail);
@@ -112,7 +113,7 @@ export class RedisEventStore {
     // within the deadline, and fails its event only. A claim is SET NX, so sending it
     // again is safe.
     const claims = await this.topology.runPerShard(
-      firsts.map((index) => this.setCommand(events[index]!.id, [EVENT_PENDING, 'PX', this.eventTtl, 'NX', 'GET'])),
+      firsts.map((index) => this.setCommand(events[index]!.id, [EVENT_PENDING, 'PX', this.idTtlOf(events[index]!), 'NX', 'GET'])),
       { deadline: Date.now() + this.timeoutMs, idempotent: true, what: 'claim event' },
     );
 
@@ -161,6 +162,11 @@ export class RedisEventStore {
       await this.topology.runPerShard(completions, { deadline: Date.now() + this.timeoutMs, idempotent: true, what: 'complete events' });
     }
     return results;
+  }
+
+  /** How long the event's id is remembered, in whole milliseconds (at least 1). */
+  private idTtlOf(event: EventPublishRequest): string {
+    return event.idTtlMs === undefined ? this.eventTtl : String(Math.max(1, Math.floor(event.idTtlMs)));
   }
 
   /** `SET <event key> ...args` as a command of a shard batch. */

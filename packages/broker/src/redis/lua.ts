@@ -199,18 +199,17 @@ return out
  * can never find it half-published, and no per-channel dedupe key is needed.
  *
  * KEYS: per event, its event key, then per channel: stream, meta, dedupe key.
- * ARGV: the five of PUBLISH_ONE, event ttl ms, then per event: channel count, the JSON
- *       array of its channels (the record kept under the event key), then per channel:
- *       pub/sub channel, envelope head, envelope tail.
+ * ARGV: the five of PUBLISH_ONE, then per event: how long its id is remembered (ms),
+ *       channel count, the JSON array of its channels (the record kept under the event
+ *       key), then per channel: pub/sub channel, envelope head, envelope tail.
  * Returns per event {duplicate 0|1, first channels JSON or false}, flattened.
  */
 export const EVENTS_LUA = `${PUBLISH_ONE}
-local event_ttl = ARGV[6]
 local out = {}
-local k, a = 1, 7
+local k, a = 1, 6
 while a <= #ARGV do
-  local count, channels = tonumber(ARGV[a]), ARGV[a + 1]
-  a = a + 2
+  local event_ttl, count, channels = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2]
+  a = a + 3
   local event_key = KEYS[k]
   k = k + 1
   local previous = redis.call('GET', event_key)

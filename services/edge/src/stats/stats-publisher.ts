@@ -17,6 +17,11 @@ import type { LagWindow } from './lag-window.js';
 import { STATS_EVENT_TYPE, type NodeStats } from './node-stats.js';
 
 export const STATS_INTERVAL_MS = 1_000;
+/**
+ * How long a stats event's id is remembered: each id is fresh and never retried, so the
+ * broker's day-long idempotency window would only keep 86,400 ids per node in Redis.
+ */
+const STATS_ID_TTL_MS = 10_000;
 /** A failing publish (the broker is down) is logged once per this period, not every second. */
 const FAILURE_LOG_INTERVAL_MS = 30_000;
 
@@ -97,7 +102,7 @@ export class StatsPublisher {
     const event = { type: STATS_EVENT_TYPE, id: `st_${randomUUID()}`, timestamp: new Date(stats.at).toISOString(), data: JSON.stringify(stats) };
     this.inFlight = true;
     this.broker
-      .publishEvents([{ id: event.id, requests: [{ channel: STATS_CHANNEL, template: envelopeTemplate(event, STATS_CHANNEL) }] }])
+      .publishEvents([{ id: event.id, requests: [{ channel: STATS_CHANNEL, template: envelopeTemplate(event, STATS_CHANNEL) }], idTtlMs: STATS_ID_TTL_MS }])
       .then(([result]) => {
         if (result instanceof Error) throw result;
       })
