@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { installAndBuild, root } from './pnpm.mjs';
 
 installAndBuild({ whenStale: true, toStderr: true });
-const child = spawn(process.execPath, [join(root, 'services/cli/dist/main.js'), ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [join(root, 'services/herald/dist/main.js'), ...process.argv.slice(2)], {
   stdio: 'inherit',
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));

@@ -5,8 +5,8 @@
  * the noise of this shared machine falls on every variant alike. Not a scenario: it
  * writes nothing to results/, it prints one line per round and a summary.
  *
- *   node bench/experiments/connect-ab.mjs --variant base=/tmp/hv/base/services/cli/dist/main.js \
- *        --variant new=services/cli/dist/main.js [--variant raw=raw] [--cycles 4] [--rounds 2]
+ *   node bench/experiments/connect-ab.mjs --variant base=/tmp/hv/base/services/herald/dist/main.js \
+ *        --variant new=services/herald/dist/main.js [--variant raw=raw] [--cycles 4] [--rounds 2]
  *   a variant is name=<herald CLI main.js>[,K=V...] (extra edge environment) or name=raw
  *
  * Per round: connections/s (generators' first connect to last `connected`), and CPU per

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const ROOT_DIR = join(BENCH_DIR, '..');
-export const CLI = join(ROOT_DIR, 'services/cli/dist/main.js');
+export const CLI = join(ROOT_DIR, 'services/herald/dist/main.js');
 export const SECRET = 'bench-secret-0123456789abcdef0123456789';
 export const API_KEY = 'bench-ingest-key-0123456789';
 

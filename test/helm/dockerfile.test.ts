@@ -78,7 +78,7 @@ describe('infra/docker/Dockerfile', () => {
     expect(runs.some((r) => /pnpm install .*--frozen-lockfile/.test(r))).toBe(true);
     expect(runs.some((r) => /pnpm run build|pnpm -r( run)? build|tsc -b/.test(r))).toBe(true);
     const deploy = runs.find((r) => /\bdeploy\b/.test(r));
-    expect(deploy).toMatch(/pnpm --filter @herald\/cli .*deploy --prod/);
+    expect(deploy).toMatch(/pnpm --filter @herald\/herald .*deploy --prod/);
     // A legacy deploy would keep optional peers (vitest) in the image.
     expect(deploy).not.toMatch(/--legacy/);
     expect(deploy).toMatch(/inject-workspace-packages=true/);
@@ -87,7 +87,7 @@ describe('infra/docker/Dockerfile', () => {
   it('copies only the deployed CLI into the final image: no sources, no workspace node_modules', () => {
     const copies = finalOf('COPY');
     expect(copies).toHaveLength(1);
-    expect(copies[0]!.args).toMatch(new RegExp(`^--from=${build.name} .*/deploy /app/services/cli$`));
+    expect(copies[0]!.args).toMatch(new RegExp(`^--from=${build.name} .*/deploy /app/services/herald$`));
     expect(final.body.filter((i) => i.keyword === 'ADD')).toEqual([]);
     // Nothing is installed in the final stage: what is there is what the deploy chose.
     expect(finalOf('RUN')).toEqual([]);
@@ -110,7 +110,7 @@ describe('infra/docker/Dockerfile', () => {
   });
 
   it('starts the herald CLI, `edge` unless told `ingest`', () => {
-    expect(finalOf('ENTRYPOINT').map((i) => JSON.parse(i.args))).toEqual([['node', '/app/services/cli/dist/main.js']]);
+    expect(finalOf('ENTRYPOINT').map((i) => JSON.parse(i.args))).toEqual([['node', '/app/services/herald/dist/main.js']]);
     expect(finalOf('CMD').map((i) => JSON.parse(i.args))).toEqual([['edge']]);
     expect(finalOf('EXPOSE').map((i) => i.args)).toEqual(['8080 8081']);
   });
@@ -158,7 +158,7 @@ describe('.dockerignore', () => {
       'node_modules/.pnpm/x/index.js',
       'packages/runtime/node_modules/pino/index.js',
       'packages/runtime/dist/index.js',
-      'services/cli/dist/main.js',
+      'services/herald/dist/main.js',
       'packages/runtime/tsconfig.tsbuildinfo',
       '.git/HEAD',
       'coverage/index.html',
@@ -181,8 +181,8 @@ describe('.dockerignore', () => {
       'packages/runtime/package.json',
       'packages/runtime/src/config.ts',
       'packages/runtime/tsconfig.json',
-      'services/cli/package.json',
-      'services/cli/src/main.ts',
+      'services/herald/package.json',
+      'services/herald/src/main.ts',
       'services/edge/src/index.ts',
       // Workspace members: the frozen lockfile install needs their package.json.
       'test/package.json',

@@ -1,5 +1,5 @@
 /**
- * Starts Herald as a real child process (`node services/cli/dist/main.js <mode>`) on
+ * Starts Herald as a real child process (`node services/herald/dist/main.js <mode>`) on
  * a free port (PORT=0, the bound port is read from the "herald listening" log line),
  * collects its output, and stops it by PID. Every process started here is killed
  * when the test worker exits, even after a failure.
@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describeLeaks, logLines, scanLogs, secretsOf, type Leak } from './log-scan.js';
 
-export const CLI = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../services/herald/dist/main.js', import.meta.url));
 export const TEST_SECRET = 'herald-test-secret-0123456789abcdef';
 
 export interface Exit {

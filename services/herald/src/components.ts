@@ -1,21 +1,19 @@
 /**
- * Wiring, in one place per mode: which Broker and Admission a process uses. The services receive them; they never construct them.
+ * Which engines a process runs on, chosen by its mode: the memory engines for `herald
+ * start` (components-memory.ts), Redis or a Redis Cluster for `herald edge` and `herald
+ * ingest` (components-redis.ts, loaded only then, so that `herald start` never loads
+ * ioredis). The two leaves share component-parts.ts and never import each other; the
+ * services receive what they build and never construct engines themselves.
  */
-import { MemoryAdmission, MemoryRevocations } from '@herald/admission';
-import { MemoryBroker } from '@herald/broker';
 import { ConfigError, type HeraldConfig, type Logger, type Service } from '@herald/runtime';
-import { admissionLimits, retentionSettings, type Components } from './component-parts.js';
+import type { Components } from './component-parts.js';
+import { createMemoryComponents } from './components-memory.js';
 
 export { admissionLimits, retentionSettings, type Components } from './component-parts.js';
 
 /** `herald start`: everything in this process's memory. */
 export function memoryComponents(config: HeraldConfig): Components {
-  return {
-    broker: new MemoryBroker({ retention: retentionSettings(config) }),
-    admission: new MemoryAdmission(admissionLimits(config)),
-    revocations: new MemoryRevocations(),
-    close: async () => {},
-  };
+  return createMemoryComponents(config);
 }
 
 export function checkRedisConfigured(config: HeraldConfig): void {

@@ -3,12 +3,12 @@ import { heraldCommand, startBanner } from './banner.js';
 
 describe('heraldCommand', () => {
   it('is npm run herald -- when herald came from the repository\'s npm scripts', () => {
-    expect(heraldCommand({ npm_package_name: 'herald', npm_lifecycle_event: 'start' }, '/repo/services/cli/dist/main.js')).toBe('npm run herald --');
-    expect(heraldCommand({ npm_package_name: 'herald', npm_lifecycle_event: 'herald' }, '/repo/services/cli/dist/main.js')).toBe('npm run herald --');
+    expect(heraldCommand({ npm_package_name: 'herald', npm_lifecycle_event: 'start' }, '/repo/services/herald/dist/main.js')).toBe('npm run herald --');
+    expect(heraldCommand({ npm_package_name: 'herald', npm_lifecycle_event: 'herald' }, '/repo/services/herald/dist/main.js')).toBe('npm run herald --');
   });
 
   it('is this script by its path otherwise, quoted for the shell when it needs to be', () => {
-    expect(heraldCommand({}, '/app/services/cli/dist/main.js')).toBe('node /app/services/cli/dist/main.js');
+    expect(heraldCommand({}, '/app/services/herald/dist/main.js')).toBe('node /app/services/herald/dist/main.js');
     expect(heraldCommand({ npm_package_name: 'my-app', npm_lifecycle_event: 'start' }, '/x/main.js')).toBe('node /x/main.js');
     expect(heraldCommand({}, "/home/o'neil/my repo/main.js")).toBe(`node '/home/o'\\''neil/my repo/main.js'`);
   });
