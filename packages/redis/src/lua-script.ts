@@ -55,27 +55,24 @@ export function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
-/** Runs the script; replies with strings (integers as numbers). */
-export async function runScript(client: ScriptClient, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-  if (script.needsBody(client)) return client.call('eval', script.source, keys.length, ...keys, ...args);
-  try {
-    return await client.call('evalsha', script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!isNoScript(error)) throw error;
-    return client.call('eval', script.source, keys.length, ...keys, ...args);
-  }
+/** One call: EVAL the first time on this client, else EVALSHA with the EVAL fallback. */
+function runWith(method: 'call' | 'callBuffer') {
+  return async (client: ScriptClient, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> => {
+    if (script.needsBody(client)) return client[method]('eval', script.source, keys.length, ...keys, ...args);
+    try {
+      return await client[method]('evalsha', script.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return client[method]('eval', script.source, keys.length, ...keys, ...args);
+    }
+  };
 }
 
+/** Runs the script; replies with strings (integers as numbers). */
+export const runScript = runWith('call');
+
 /** Runs the script; bulk replies arrive as Buffers. */
-export async function runScriptBuffer(client: ScriptClient, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-  if (script.needsBody(client)) return client.callBuffer('eval', script.source, keys.length, ...keys, ...args);
-  try {
-    return await client.callBuffer('evalsha', script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!isNoScript(error)) throw error;
-    return client.callBuffer('eval', script.source, keys.length, ...keys, ...args);
-  }
-}
+export const runScriptBuffer = runWith('callBuffer');
 
 /**
  * Queues the script on a pipeline. The first command of a pipeline goes as EVAL so
