@@ -138,7 +138,8 @@ export interface Broker {
    *   appended to the channel's history and handed to live subscribers in one atomic
    *   step, with the channel's next `seq`. Nothing accepted is lost while history
    *   retains it.
-   * - Once per event id within `eventTtlMs`: a repeated id publishes nothing and resolves
+   * - Once per event id within `eventTtlMs` (the event's `idTtlMs` when it sets one; an
+   *   engine may remember it longer): a repeated id publishes nothing and resolves
    *   with the first attempt's channels (`duplicate: true`), even when it names other
    *   channels. An id repeated inside one call publishes once (the later ones are
    *   duplicates).
