@@ -16,8 +16,8 @@
  */
 import type { EnvelopeTemplate } from '@herald/protocol';
 
-// The engines' windows live in retention.ts; also exported here, where the engines' parts
-// and bench/experiments/memory-dedupe.mjs (which imports dist/broker.js) find them.
+// The engines' windows live in retention.ts; also exported here, beside the types the
+// engines' parts import from this file.
 export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
 
 /**

@@ -19,8 +19,6 @@ interface ChannelLog {
   /** The first seq of this log (it began without a known position): see ORIGIN_SEQ. */
   origin: string;
   lastPublishAt: number;
-  /** idempotency key -> [seq, expires at] */
-  dedupe: Map<string, [string, number]>;
 }
 
 export interface PublicationSink {
@@ -57,17 +55,14 @@ export class MemoryBrokerStore {
     this.sweepTimer = undefined;
   }
 
-  publish(channel: string, head: string, tail: string, idempotencyKey: string | undefined): { seq: string; duplicate: boolean } {
+  /** Appends one publication to the channel and hands it to its subscribers; returns its seq. */
+  private publish(channel: string, head: string, tail: string): string {
     const now = this.now();
     let log = this.current(channel, now);
-    if (idempotencyKey !== undefined && log) {
-      const seen = log.dedupe.get(idempotencyKey);
-      if (seen && seen[1] > now) return { seq: seen[0], duplicate: true };
-    }
     let seq: string;
     if (!log) {
       seq = `${now}-0`;
-      log = { entries: [], head: 0, topMs: now, topN: 0, top: seq, floor: seq, origin: seq, lastPublishAt: now, dedupe: new Map() };
+      log = { entries: [], head: 0, topMs: now, topN: 0, top: seq, floor: seq, origin: seq, lastPublishAt: now };
       this.logs.set(channel, log);
     } else {
       if (now > log.topMs) {
@@ -83,10 +78,9 @@ export class MemoryBrokerStore {
     const envelope = Buffer.from(head + seq + tail);
     log.entries.push({ seq, envelope });
     this.trimToSize(log);
-    if (idempotencyKey !== undefined) log.dedupe.set(idempotencyKey, [seq, now + this.retention.dedupeTtlMs]);
     const sinks = this.subscribers.get(channel);
     if (sinks) for (const sink of sinks) sink.deliver(channel, seq, envelope);
-    return { seq, duplicate: false };
+    return seq;
   }
 
   /** Publishes the event to each of its channels unless its id is known. Synchronous, so atomic. */
@@ -95,15 +89,13 @@ export class MemoryBrokerStore {
     this.forgetEvents(now);
     const known = this.events.get(event.id);
     if (known && known.expiresAt > now) return { duplicate: true, channels: known.channels };
-    let duplicate = event.requests.length > 0;
-    for (const { channel, template } of event.requests) {
-      // No per-channel key: this step is atomic, so the event's record alone dedupes it.
-      if (!this.publish(channel, template.head, template.tail, undefined).duplicate) duplicate = false;
-    }
+    // No per-channel dedupe: this step is synchronous, so the event's record alone
+    // keeps an id from publishing twice.
+    for (const { channel, template } of event.requests) this.publish(channel, template.head, template.tail);
     const channels = event.requests.map((request) => request.channel);
     this.events.delete(event.id);
     this.events.set(event.id, { channels, expiresAt: now + (event.idTtlMs ?? this.retention.eventTtlMs) });
-    return { duplicate, channels };
+    return { duplicate: false, channels };
   }
 
   /** Event ids remembered (for tests). */
@@ -182,11 +174,6 @@ export class MemoryBrokerStore {
       log.floor = log.top;
     } else {
       this.trimByAge(log, now - this.retention.historyTtlMs);
-    }
-    // Keys expire in insertion order (one window for all): stop at the first live one.
-    for (const [key, [, expiresAt]] of log.dedupe) {
-      if (expiresAt > now) break;
-      log.dedupe.delete(key);
     }
     return log;
   }

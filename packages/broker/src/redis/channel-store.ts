@@ -51,22 +51,6 @@ export class RedisChannelStore {
     this.historyTail = [this.publishTail[1]!, this.publishTail[0]!];
   }
 
-  async publish(request: PublishRequest): Promise<PublishResult> {
-    const [keys, args] = this.publishCommand([request]);
-    const { client } = this.topology;
-    let reply: unknown;
-    try {
-      reply = await this.topology.send(() => runScript(client, PUBLISH_SCRIPT, keys, args), {
-        deadline: Date.now() + this.timeoutMs,
-        idempotent: request.idempotencyKey !== undefined,
-        what: 'publish',
-      });
-    } catch (error) {
-      throw toBrokerError(error, 'publish');
-    }
-    return parsePublishReply(reply, 1)[0]!;
-  }
-
   /** `deadline` (epoch ms, default now + the operation timeout) bounds the whole batch. */
   async publishBatch(requests: readonly PublishRequest[], deadline = Date.now() + this.timeoutMs): Promise<Array<PublishResult | Error>> {
     const results = new Array<PublishResult | Error>(requests.length);

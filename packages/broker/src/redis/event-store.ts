@@ -21,7 +21,6 @@ import { ScriptBatcher } from './script-batcher.js';
 import { EVENTS_SCRIPT } from './scripts.js';
 
 export class RedisEventStore {
-  private readonly scriptHead: readonly ScriptArg[];
   private readonly eventTtl: string;
   /** Lone calls of concurrent requests, one write together (one Redis only). */
   private batcher: ScriptBatcher | undefined;
@@ -34,7 +33,6 @@ export class RedisEventStore {
     private readonly timeoutMs: number,
   ) {
     this.eventTtl = String(Math.max(1, Math.floor(retention.eventTtlMs)));
-    this.scriptHead = channels.publishTail;
   }
 
   publishEvents(events: readonly EventPublishRequest[]): Promise<Array<EventPublishResult | Error>> {
@@ -82,7 +80,7 @@ export class RedisEventStore {
 
   private eventsCommand(events: readonly EventPublishRequest[]): [string[], ScriptArg[]] {
     const keys: string[] = [];
-    const args: ScriptArg[] = [...this.scriptHead];
+    const args: ScriptArg[] = [...this.channels.publishTail];
     for (const event of events) {
       const { id, requests } = event;
       keys.push(this.keys.event(id));

@@ -97,8 +97,7 @@ export class StatsPublisher {
     // A broker that is down or slow gets no queue of stale stats: skip this second.
     if (this.inFlight || this.broker.state !== 'ready') return;
     // A fresh id per message: the broker publishes an id once, so a reused one would be
-    // dropped. Like every event's, the id is remembered for IDEMPOTENCY_TTL (on Redis, one
-    // small key per node per second).
+    // dropped. It is remembered for STATS_ID_TTL_MS only.
     const event = { type: STATS_EVENT_TYPE, id: `st_${randomUUID()}`, timestamp: new Date(stats.at).toISOString(), data: JSON.stringify(stats) };
     this.inFlight = true;
     this.broker
