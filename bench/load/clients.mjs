@@ -105,13 +105,16 @@ function open(message) {
   });
   // Tokens are minted here, not in the server under test.
   const tokens = new Map();
+  // Valid until past this generator's own deadline: an edge closes a connection whose token
+  // expires (1008), and a soak of an hour or more would count that as lost events.
+  const tokenLifetimeSeconds = Math.ceil(deadlineMs / 1000) + 600;
   // A KeyObject: with a string secret jsonwebtoken tries a PEM parse first (~0.8 ms).
   const signingKey = createSecretKey(Buffer.from(secret, 'utf8'));
   const tokenFor = (user, channels) => {
     const key = `${user}|${channels.join(',')}`;
     let token = tokens.get(key);
     if (!token) {
-      token = jwt.sign({ sub: user, channels }, signingKey, { algorithm: 'HS256', expiresIn: 3600 });
+      token = jwt.sign({ sub: user, channels }, signingKey, { algorithm: 'HS256', expiresIn: tokenLifetimeSeconds });
       if (tokens.size < 5000) tokens.set(key, token);
     }
     return token;
