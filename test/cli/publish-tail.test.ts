@@ -151,6 +151,16 @@ describe('herald publish and herald tail on herald start', () => {
       expect(result.stderr).toContain(message);
       expect(result.stderr).toContain(`Usage: herald ${args[0]}`);
     }
+    for (const [args, variable, value, message] of [
+      [['publish', '--type', 'x', '--data', '{}'], 'INGEST_URL', 'ftp://127.0.0.1/', 'INGEST_URL must be an http:// or https:// URL (got "ftp://127.0.0.1/")'],
+      [['publish', '--type', 'x', '--data', '{}'], 'INGEST_URL', 'not a url', 'INGEST_URL must be an http:// or https:// URL (got "not a url")'],
+      [['tail', 'merchant:m'], 'EDGE_URL', 'ftp://127.0.0.1/', 'EDGE_URL must be a ws:// or wss:// URL (got "ftp://127.0.0.1/")'],
+      [['tail', 'merchant:m'], 'EDGE_URL', 'not a url', 'EDGE_URL must be a ws:// or wss:// URL (got "not a url")'],
+    ] as const) {
+      const result = await runCli([...args], { ...env, JWT_SECRET: TEST_SECRET, [variable]: value });
+      expect(result.code, `${variable}=${value}: ${result.stderr}`).toBe(64);
+      expect(result.stderr).toContain(message);
+    }
     const noCredentials = await runCli(['tail', 'merchant:m'], { EDGE_URL: env.EDGE_URL! });
     expect(noCredentials.code).toBe(64);
     expect(noCredentials.stderr).toContain('HERALD_TOKEN (a client token) or JWT_SECRET (to mint one) must be set');

@@ -25,3 +25,18 @@ export function parseCommandArgs(command: string, args: string[], options: Optio
   }
   return parsed;
 }
+
+/**
+ * A URL setting of a command (INGEST_URL, EDGE_URL): parsed, its scheme one of
+ * `protocols`, else a usage error saying `expected`. The value is returned as given.
+ */
+export function urlSetting(command: string, name: string, value: string, protocols: readonly string[], expected: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !protocols.includes(parsed.protocol)) usageError(command, `${name} must be ${expected} URL (got ${JSON.stringify(value)})`);
+  return value;
+}

@@ -3,7 +3,7 @@
  * NDJSON on stdin in batches. One stdout line per accepted event (the ingest's own
  * answer: id, channels, duplicate), one stderr line per failure; exit 1 if any failed.
  */
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs, urlSetting } from './args.js';
 import { EXIT_FAILURE, usageError } from './help.js';
 import { describeProblem, postBatch, postEvent, type IngestTarget, type Problem, type Result } from './ingest-client.js';
 import { readBatches, type InputEvent } from './publish-input.js';
@@ -35,14 +35,7 @@ export async function publishCommand(args: string[], env: NodeJS.ProcessEnv = pr
 
 /** INGEST_URL and the bearer: INGEST_API_KEY, or a short-lived publish token minted with JWT_SECRET. */
 function ingestTarget(env: NodeJS.ProcessEnv): IngestTarget {
-  const base = env.INGEST_URL || DEFAULT_INGEST_URL;
-  let url: URL;
-  try {
-    url = new URL(base);
-  } catch {
-    usageError('publish', `INGEST_URL must be an http:// or https:// URL (got ${JSON.stringify(base)})`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') usageError('publish', `INGEST_URL must be an http:// or https:// URL (got ${JSON.stringify(base)})`);
+  const base = urlSetting('publish', 'INGEST_URL', env.INGEST_URL || DEFAULT_INGEST_URL, ['http:', 'https:'], 'an http:// or https://');
   if (env.INGEST_API_KEY) return { base, key: env.INGEST_API_KEY };
   if (env.JWT_SECRET) {
     const key = mintToken(env.JWT_SECRET, {

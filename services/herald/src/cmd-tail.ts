@@ -9,7 +9,7 @@
 import { HeraldClient, type HeraldError, type Subscription } from '@herald/client';
 import { isValidChannel } from '@herald/protocol';
 import { parseDuration } from '@herald/runtime';
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs, urlSetting } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, usageError } from './help.js';
 import { FrameCapture } from './tail-frames.js';
 import { TAIL_OUTPUTS, formatEvent, type TailOutput } from './tail-output.js';
@@ -104,15 +104,8 @@ function sinceByChannel(channels: readonly string[], given: readonly string[]): 
 }
 
 function edgeUrl(env: NodeJS.ProcessEnv): string {
-  const url = env.EDGE_URL || DEFAULT_EDGE_URL;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    usageError('tail', `EDGE_URL must be a ws:// or wss:// URL (got ${JSON.stringify(url)})`);
-  }
-  if (!['ws:', 'wss:', 'http:', 'https:'].includes(parsed.protocol)) usageError('tail', `EDGE_URL must be a ws:// or wss:// URL (got ${JSON.stringify(url)})`);
-  return url;
+  // http(s) is accepted too: the client turns it into ws(s).
+  return urlSetting('tail', 'EDGE_URL', env.EDGE_URL || DEFAULT_EDGE_URL, ['ws:', 'wss:', 'http:', 'https:'], 'a ws:// or wss://');
 }
 
 /** HERALD_TOKEN as given, or tokens minted with JWT_SECRET for just these channels. */
